@@ -1,0 +1,78 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "inspect/proc.h"
+#include "inspect/target.h"
+
+/* Reads PID's stat, turning "gone" into a message that names SPEC. */
+static int read_alive_stat(const char *spec, pid_t pid, struct ins_proc_stat *st,
+			   struct ins_error *err)
+{
+	if (ins_proc_read_stat(pid, st, err) < 0) {
+		if (err->code == ENOENT || err->code == ESRCH)
+			return ins_err(err, ESRCH, "%s: no such process", spec);
+		return ins_err_prefix(err, "%s", spec);
+	}
+	if (st->state == 'Z' || st->state == 'X')
+		return ins_err(err, ESRCH, "%s: process has exited", spec);
+	return 0;
+}
+
+int ins_target_resolve(const char *spec, struct ins_target *t, struct ins_error *err)
+{
+	struct ins_proc_stat st;
+	pid_t pid = ins_parse_pid(spec);
+
+	*t = (struct ins_target)INS_TARGET_INIT;
+	if (!pid)
+		return ins_err(err, EINVAL, "%s: not a PID", spec);
+	t->pidfd = pidfd_open(pid, 0); /* always close-on-exec */
+	if (t->pidfd < 0 && errno == ESRCH)
+		return ins_err(err, ESRCH, "%s: no such process", spec);
+	if (t->pidfd < 0 && errno != ENOSYS)
+		return ins_err_sys(err, errno, "%s: pidfd_open", spec);
+	t->spec = strdup(spec);
+	if (!t->spec) {
+		ins_target_release(t);
+		return ins_err_sys(err, ENOMEM, "%s", spec);
+	}
+	t->pid = pid;
+	/*
+	 * The start time names the incarnation the pidfd pins, provided that
+	 * process still lives after we read it: a PID is not reused while its
+	 * process runs.
+	 */
+	if (read_alive_stat(spec, pid, &st, err) < 0 ||
+	    (t->pidfd >= 0 && pidfd_send_signal(t->pidfd, 0, NULL, 0) < 0 && errno == ESRCH &&
+	     ins_err(err, ESRCH, "%s: process has exited", spec))) {
+		ins_target_release(t);
+		return -1;
+	}
+	t->starttime = st.starttime;
+	return 0;
+}
+
+int ins_target_check(const struct ins_target *t, struct ins_error *err)
+{
+	struct ins_proc_stat st;
+
+	if (t->pidfd >= 0 && pidfd_send_signal(t->pidfd, 0, NULL, 0) < 0 && errno == ESRCH)
+		return ins_err(err, ESRCH, "%s: process has exited", t->spec);
+	if (read_alive_stat(t->spec, t->pid, &st, err) < 0)
+		return -1;
+	if (st.starttime != t->starttime)
+		return ins_err(err, ESRCH, "%s: process has exited", t->spec);
+	return 0;
+}
+
+void ins_target_release(struct ins_target *t)
+{
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	free(t->spec);
+	*t = (struct ins_target)INS_TARGET_INIT;
+}

@@ -1,0 +1,135 @@
+/* The multi-call binary, its links, and man pages that match --help. */
+#include <criterion/criterion.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../helpers.h"
+
+TestSuite(ctk, .timeout = 60);
+
+/* The tools `ctk --help` lists ("  NAME    summary" lines). */
+static size_t listed_tools(char names[][32], size_t max)
+{
+	struct run r;
+	size_t n = 0;
+
+	cr_assert_eq(ctk(&r, "--help", NULL), 0);
+	cr_assert_eq(r.status, 0);
+	for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "  ", 2) == 0 && line[2] >= 'a' && line[2] <= 'z' && n < max)
+			sscanf(line, "%31s", names[n++]);
+	run_free(&r);
+	return n;
+}
+
+Test(ctk, help_version_and_unknown_tools)
+{
+	char names[16][32];
+	regex_t re;
+	struct run r;
+
+	cr_assert_eq(listed_tools(names, 16), 2);
+	cr_assert_str_eq(names[0], "enter");
+	cr_assert_str_eq(names[1], "ns");
+	ctk(&r, "--version", NULL);
+	cr_assert_eq(regcomp(&re, "^ctk [0-9]+\\.[0-9]+\\.[0-9]+\n$", REG_EXTENDED), 0);
+	cr_assert_eq(regexec(&re, r.out, 0, NULL, 0), 0, "%s", r.out);
+	regfree(&re);
+	run_free(&r);
+	ctk(&r, "frobnicate", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "ctk: unknown tool 'frobnicate'"));
+	run_free(&r);
+	ctk(&r, NULL, NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+}
+
+Test(ctk, links_run_the_same_tool)
+{
+	char names[16][32];
+	size_t n = listed_tools(names, 16);
+
+	for (size_t i = 0; i < n; i++) {
+		char link[4096], *argv[] = { link, "--help", NULL };
+		struct run via_link, via_ctk;
+
+		snprintf(link, sizeof(link), "%s-%s", ctk_path(), names[i]);
+		cr_assert_eq(run_argv(&via_link, NULL, argv), 0);
+		cr_assert_eq(via_link.status, 0, "%s: %s", link, via_link.err);
+		ctk(&via_ctk, names[i], "--help", NULL);
+		cr_assert_str_eq(via_link.out, via_ctk.out);
+		run_free(&via_link);
+		run_free(&via_ctk);
+	}
+}
+
+/* The text of man page PAGE as mandoc renders it, overstrikes removed. */
+static char *rendered(const char *page)
+{
+	char src[4096], cmd[4200];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f, *out;
+	int c, prev = -1;
+
+	src_path(page, src, sizeof(src));
+	cr_assert_eq(access(src, R_OK), 0, "%s is missing", src);
+	snprintf(cmd, sizeof(cmd), "mandoc -T ascii '%s'", src);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	out = open_memstream(&text, &len);
+	while ((c = fgetc(f)) != EOF) {
+		if (c == '\b') { /* "x\bx" bold, "_\bx" underline: keep the last */
+			prev = -1;
+			continue;
+		}
+		if (prev >= 0)
+			fputc(prev, out);
+		prev = c;
+	}
+	if (prev >= 0)
+		fputc(prev, out);
+	fclose(out);
+	cr_assert_eq(pclose(f), 0, "mandoc failed on %s", src);
+	return text;
+}
+
+Test(ctk, man_pages_document_every_long_option)
+{
+	char names[16][32];
+	size_t n = listed_tools(names, 16);
+	regex_t re;
+
+	cr_assert_eq(regcomp(&re, "--[a-z][a-z-]*", REG_EXTENDED), 0);
+	for (size_t i = 0; i <= n; i++) {
+		char page[64];
+		char *text;
+		struct run r;
+
+		if (i < n) {
+			snprintf(page, sizeof(page), "man/ctk-%s.1", names[i]);
+			ctk(&r, names[i], "--help", NULL);
+		} else {
+			snprintf(page, sizeof(page), "man/ctk.1");
+			ctk(&r, "--help", NULL);
+		}
+		text = rendered(page);
+		for (const char *p = r.out; *p;) {
+			regmatch_t m;
+			char opt[64];
+
+			if (regexec(&re, p, 1, &m, 0) != 0)
+				break;
+			snprintf(opt, sizeof(opt), "%.*s", (int)(m.rm_eo - m.rm_so), p + m.rm_so);
+			cr_expect_not_null(strstr(text, opt), "%s does not document %s", page, opt);
+			p += m.rm_eo;
+		}
+		free(text);
+		run_free(&r);
+	}
+	regfree(&re);
+}

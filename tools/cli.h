@@ -1,0 +1,92 @@
+/*
+ * What every ctk tool shares: exit codes, messages, and the column-table
+ * flags (-J, -r, -n, -o, --list-columns) on top of libsmartcols.
+ */
+#ifndef CTK_CLI_H
+#define CTK_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "inspect/error.h"
+#include "smartcols.h"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+/* Each tool's entry point: argv[0] is "ctk TOOL". Returns the exit code. */
+int tool_ns(int argc, char **argv);
+int tool_enter(int argc, char **argv);
+
+/* "ctk TOOL: message" on stderr. */
+void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints ERR's message; returns EXIT_ERROR. */
+int cli_fail(const char *prog, const struct ins_error *err);
+/* The hint to --help after getopt's own message; returns EXIT_USAGE. */
+int cli_usage_hint(const char *prog);
+/* "ctk TOOL: message" plus a hint to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One column a tool can show. */
+struct cli_column {
+	const char *name; /* header; lower-cased it is the JSON key */
+	double whint;
+	int flags; /* SCOLS_FL_* */
+	int json_type; /* SCOLS_JSON_* */
+	const char *help;
+};
+
+#define CLI_MAX_COLUMNS 64
+
+struct cli_table {
+	bool json, raw, noheadings, list_columns;
+	const char *output; /* -o argument */
+	int cols[CLI_MAX_COLUMNS]; /* selected column ids, in output order */
+	size_t ncols;
+};
+
+enum { CLI_OPT_LIST_COLUMNS = 0x1000 };
+
+#define CLI_TABLE_SHORTOPTS "Jrno:"
+#define CLI_TABLE_LONGOPTS                                              \
+	{ "json", no_argument, NULL, 'J' },                             \
+	{ "raw", no_argument, NULL, 'r' },                              \
+	{ "noheadings", no_argument, NULL, 'n' },                       \
+	{ "output", required_argument, NULL, 'o' },                     \
+	{ "list-columns", no_argument, NULL, CLI_OPT_LIST_COLUMNS }
+
+#define CLI_TABLE_USAGE                                                          \
+	" -J, --json             use JSON output format\n"                        \
+	" -r, --raw              use the raw output format\n"                     \
+	" -n, --noheadings       don't print headings\n"                          \
+	" -o, --output COLS      the columns to show (+COLS adds to the defaults)\n" \
+	"     --list-columns     list the columns that can be shown\n"
+
+/* Handles a table option; returns true when C was one. */
+bool cli_table_opt(struct cli_table *t, int c, const char *arg);
+
+/*
+ * Resolves -o (or DEFAULTS when absent; "+LIST" appends to them) against
+ * COLUMNS. Returns -1 after printing a usage error.
+ */
+int cli_table_columns(struct cli_table *t, const char *prog, const struct cli_column *columns,
+		      size_t ncolumns, const int *defaults, size_t ndefaults);
+
+/* Prints the columns and their descriptions (--list-columns), honouring -J/-r/-n. */
+int cli_table_list_columns(const struct cli_table *t, const char *prog,
+			   const struct cli_column *columns, size_t ncolumns);
+
+/*
+ * A libsmartcols table with T's format and selected COLUMNS; NAME is the
+ * JSON array key. Loads libsmartcols: call it before any other scols call.
+ */
+struct libscols_table *cli_table_new(const struct cli_table *t, const struct cli_column *columns,
+				     const char *name, struct ins_error *err);
+
+/* True when the column COL is among the selected ones. */
+bool cli_table_has(const struct cli_table *t, int col);
+
+/* Prints TB to stdout and frees it; returns an exit code. */
+int cli_table_print(struct libscols_table *tb, const char *prog);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * ctk: the multi-call entry point. "ctk TOOL ARGS" and "ctk-TOOL ARGS" (a
+ * link to this binary) run the same tool.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef CTK_VERSION
+#error "CTK_VERSION must be defined by the build"
+#endif
+
+static const struct tool {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+} tools[] = {
+	{ "enter", tool_enter, "run a command inside a target's namespaces (nsenter-style)" },
+	{ "ns", tool_ns, "list namespaces: every one on the host, or a target's" },
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: ctk TOOL [ARGS...]\n"
+	      "   or: ctk-TOOL [ARGS...]\n"
+	      "\n"
+	      "Inspect and debug containers and processes.\n"
+	      "\n"
+	      "Tools:\n",
+	      out);
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		fprintf(out, "  %-8s %s\n", tools[i].name, tools[i].summary);
+	fputs("\n"
+	      "Options:\n"
+	      " -h, --help     display this help\n"
+	      " -V, --version  display the version\n"
+	      "\n"
+	      "Run 'ctk TOOL --help' for a tool's options; see ctk(1) and ctk-TOOL(1).\n",
+	      out);
+}
+
+static int run_tool(const char *name, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		if (strcmp(tools[i].name, name) == 0) {
+			char prog[64];
+
+			/* getopt and every message say "ctk TOOL". */
+			snprintf(prog, sizeof(prog), "ctk %s", name);
+			argv[0] = prog;
+			return tools[i].main(argc, argv);
+		}
+	}
+	fprintf(stderr, "ctk: unknown tool '%s'\nTry 'ctk --help' for the list of tools.\n", name);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+
+	base = base ? base + 1 : argv[0];
+	if (strncmp(base, "ctk-", 4) == 0)
+		return run_tool(base + 4, argc, argv);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("ctk %s\n", CTK_VERSION);
+		return EXIT_OK;
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "ctk: unknown option '%s'\nTry 'ctk --help'.\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	return run_tool(argv[1], argc - 1, argv + 1);
+}
