@@ -92,7 +92,8 @@ check: deps
 	$(MAKE) test
 
 test: all $(O)/ctk-tests man-lint
-	CTK=$(abspath $(O)/ctk) CTK_SRC=$(CURDIR) $(O)/ctk-tests --verbose=0
+	CTK=$(abspath $(O)/ctk) CTK_SRC=$(CURDIR) CTK_MAKE_VARS="SANITIZE=$(SANITIZE) O=$(O)" \
+		tests/run.sh $(O)/ctk-tests --verbose=0
 
 man-lint:
 	mandoc -T lint -W warning $(MANPAGES)

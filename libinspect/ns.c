@@ -80,8 +80,10 @@ int ins_ns_of_pid(pid_t pid, struct ins_ns_set *set, struct ins_error *err)
 	else
 		snprintf(path, sizeof(path), "/proc/self/ns");
 	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT)
+		return ins_err(err, ESRCH, "%d: no such process", (int)pid);
 	if (dfd < 0)
-		return ins_err_sys(err, errno == ENOENT ? ESRCH : errno, "%s", path);
+		return ins_err_sys(err, errno, "%s", path);
 	for (int t = 0; t < INS_NS_NTYPES; t++) {
 		struct stat st;
 
@@ -101,7 +103,7 @@ int ins_ns_of_pid(pid_t pid, struct ins_ns_set *set, struct ins_error *err)
 
 			snprintf(self, sizeof(self), "/proc/self/ns/%s", ns_types[t].name);
 			if (faccessat(AT_FDCWD, self, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-				return ins_err(err, ESRCH, "process %d has exited", (int)pid);
+				return ins_err(err, ESRCH, "%d: process has exited", (int)pid);
 		}
 	}
 	return 0;

@@ -61,7 +61,7 @@ struct ns_cmd {
 	const char *prog;
 	struct cli_table table;
 	unsigned types; /* -t */
-	pid_t pid; /* -p */
+	const char *task; /* -p */
 	enum tree_rel tree; /* -T */
 	const char *target;
 	struct ins_ns_set host; /* for SHARED */
@@ -130,9 +130,7 @@ static int parse_args(struct ns_cmd *c, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'p':
-			c->pid = ins_parse_pid(optarg);
-			if (!c->pid)
-				return cli_usage_error(c->prog, "not a PID: %s", optarg);
+			c->task = optarg;
 			break;
 		case 'T': {
 			const char *rel = optarg && *optarg == '=' ? optarg + 1 : optarg;
@@ -156,7 +154,7 @@ static int parse_args(struct ns_cmd *c, int argc, char **argv)
 		c->target = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error(c->prog, "unexpected argument: %s", argv[optind]);
-	if (c->target && (c->tree || c->pid))
+	if (c->target && (c->tree || c->task))
 		return cli_usage_error(c->prog, "--tree and --task list host-wide namespaces: drop TARGET");
 	return EXIT_OK;
 }
@@ -311,16 +309,23 @@ static int list_host(struct ns_cmd *c, struct libscols_table *tb)
 {
 	struct ins_ns_table_opts opts = {
 		.types = c->types,
-		.pid = c->pid,
 		.relations = wants_relations(c),
 		.interpolate = c->tree != TREE_NONE,
 	};
+	struct ins_target task = INS_TARGET_INIT;
 	struct ins_ns_table tab;
 	struct libscols_line **lines;
 	struct ins_error err;
 	int rc = 0;
 
-	if (ins_ns_table_read(&opts, &tab, &err) < 0)
+	if (c->task) {
+		if (ins_target_resolve(c->task, &task, &err) < 0)
+			return cli_fail(c->prog, &err);
+		opts.pid = task.pid;
+	}
+	rc = ins_ns_table_read(&opts, &tab, &err);
+	ins_target_release(&task);
+	if (rc < 0)
 		return cli_fail(c->prog, &err);
 	lines = calloc(tab.n + 1, sizeof(*lines));
 	for (size_t i = 0; lines && i < tab.n && rc == 0; i++) {

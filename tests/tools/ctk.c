@@ -8,7 +8,21 @@
 
 #include "../helpers.h"
 
-TestSuite(ctk, .timeout = 60);
+static char install_dest[64];
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	if (install_dest[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", install_dest);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", install_dest);
+		install_dest[0] = '\0';
+	}
+}
+
+TestSuite(ctk, .fini = teardown, .timeout = 120);
 
 /* The tools `ctk --help` lists ("  NAME    summary" lines). */
 static size_t listed_tools(char names[][32], size_t max)
@@ -132,4 +146,37 @@ Test(ctk, man_pages_document_every_long_option)
 		run_free(&r);
 	}
 	regfree(&re);
+}
+
+Test(ctk, make_install_puts_everything_in_place)
+{
+	static const char *const files[] = {
+		"bin/ctk", "bin/ctk-ns", "bin/ctk-enter", "share/man/man1/ctk.1",
+		"share/man/man1/ctk-ns.1", "share/man/man1/ctk-enter.1",
+		"share/bash-completion/completions/ctk", "lib/libinspect.a",
+		"include/inspect/ns.h", "lib/pkgconfig/libinspect.pc",
+	};
+	char *dest = install_dest, path[4096], src[4096], cmd[8192];
+	const char *vars = getenv("CTK_MAKE_VARS");
+	struct run r;
+
+	snprintf(install_dest, sizeof(install_dest), "/tmp/ctk-test-install-XXXXXX");
+	cr_assert_not_null(mkdtemp(dest));
+	snprintf(cmd, sizeof(cmd), "make -s -C '%s' install DESTDIR='%s' PREFIX=/usr %s >/dev/null",
+		 src_path(".", src, sizeof(src)), dest, vars ? vars : "");
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/usr/%s", dest, files[i]);
+		cr_expect_eq(access(path, R_OK), 0, "%s was not installed", path);
+	}
+	snprintf(path, sizeof(path), "%s/usr/bin/ctk-ns", dest);
+	cr_assert_eq(run_argv(&r, NULL, (char *[]){ path, "--help", NULL }), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "Usage: ctk ns"));
+	run_free(&r);
+	snprintf(cmd, sizeof(cmd),
+		 "PKG_CONFIG_PATH='%s/usr/lib/pkgconfig' pkg-config --validate libinspect && "
+		 "bash -n '%s/usr/share/bash-completion/completions/ctk'",
+		 dest, dest);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }

@@ -25,7 +25,7 @@
 static struct child target;
 static char tmpdir[64];
 static char nsfs_file[64];
-static char cgroup_dirs[2][128];
+static char cgroup_dirs[2][256];
 
 static void teardown(void)
 {
@@ -313,43 +313,71 @@ static const char *cgroup2_mount(void)
 	return NULL;
 }
 
-static void make_cgroup(int i, const char *mount, const char *name)
+/* Our cgroup path in the hierarchy whose /proc/self/cgroup controller field is CONTROLLERS. */
+static void own_cgroup(const char *controllers, char *path, size_t size)
 {
-	char procs[200];
+	char line[512];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	cr_assert_not_null(f);
+	path[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2 || (size_t)(c2 - c1 - 1) != strlen(controllers) ||
+		    strncmp(c1 + 1, controllers, strlen(controllers)) != 0)
+			continue;
+		c2[strcspn(c2, "\n")] = '\0';
+		snprintf(path, size, "%s", strcmp(c2 + 1, "/") == 0 ? "" : c2 + 1);
+	}
+	fclose(f);
+}
+
+/*
+ * Makes cgroup NAME below our own in the hierarchy mounted at MOUNT (so the
+ * suite's leftover check sees whatever lands in it) and moves the target in.
+ * Returns its path as /proc/PID/cgroup shows it.
+ */
+static const char *make_cgroup(int i, const char *mount, const char *controllers, const char *name)
+{
+	static char shown[2][160];
+	char procs[256], mine[128];
 	FILE *f;
 
-	snprintf(cgroup_dirs[i], sizeof(cgroup_dirs[i]), "%s/%s", mount, name);
+	own_cgroup(controllers, mine, sizeof(mine));
+	snprintf(shown[i], sizeof(shown[i]), "%s/%s", mine, name);
+	snprintf(cgroup_dirs[i], sizeof(cgroup_dirs[i]), "%s%s", mount, shown[i]);
 	cr_assert_eq(mkdir(cgroup_dirs[i], 0755), 0, "%s: %m", cgroup_dirs[i]);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_dirs[i]);
 	f = fopen(procs, "we");
 	cr_assert_not_null(f, "%s: %m", procs);
 	fprintf(f, "%d\n", (int)target.pid);
 	cr_assert_eq(fclose(f), 0, "%s: %m", procs);
+	return shown[i];
 }
 
 Test(enter, join_cgroup_lands_in_the_targets_cgroups)
 {
 	struct child_opts o = { .flags = CLONE_NEWUTS };
-	const char *v2 = cgroup2_mount();
+	const char *v2 = cgroup2_mount(), *v1_path = NULL, *v2_path = NULL, *out;
 	bool v1 = access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) == 0;
-	char name[64], line[200];
-	const char *out;
+	char name[64], line[256];
 
 	cr_assert(v1 || v2, "no cgroup hierarchy to test with");
 	start(&o);
 	snprintf(name, sizeof(name), "ctk-test-%d", (int)getpid());
 	if (v1)
-		make_cgroup(0, "/sys/fs/cgroup/pids", name);
+		v1_path = make_cgroup(0, "/sys/fs/cgroup/pids", "pids", name);
 	if (v2)
-		make_cgroup(1, v2, name);
+		v2_path = make_cgroup(1, v2, "", name);
 	out = enter_ok(0, "-u", "--join-cgroup", "-t", pidstr(target.pid), "cat", "/proc/self/cgroup");
 	if (v1) {
-		snprintf(line, sizeof(line), ":pids:/%s\n", name);
-		cr_assert_not_null(strstr(out, line), "v1: %s", out);
+		snprintf(line, sizeof(line), ":pids:%s\n", v1_path);
+		cr_assert_not_null(strstr(out, line), "v1: %s not in %s", line, out);
 	}
 	if (v2) {
-		snprintf(line, sizeof(line), "0::/%s\n", name);
-		cr_assert_not_null(strstr(out, line), "v2: %s", out);
+		snprintf(line, sizeof(line), "0::%s\n", v2_path);
+		cr_assert_not_null(strstr(out, line), "v2: %s not in %s", line, out);
 	}
 	/* Without the flag, the command stays in ours. */
 	out = enter_ok(0, "-u", "-t", pidstr(target.pid), "cat", "/proc/self/cgroup");

@@ -22,9 +22,15 @@ static const char *const types[] = { "cgroup", "ipc", "mnt", "net", "pid", "time
 static struct child target;
 static char nsfs_file[64];
 static json_t *doc;
+static pid_t churner;
 
 static void teardown(void)
 {
+	if (churner > 0) {
+		kill(churner, SIGKILL);
+		waitpid(churner, NULL, 0);
+		churner = 0;
+	}
 	child_cleanup(&target);
 	if (nsfs_file[0]) {
 		umount2(nsfs_file, MNT_DETACH);
@@ -476,4 +482,32 @@ Test(ns, an_exited_process_is_an_error)
 	cr_assert_eq(r.status, 1);
 	cr_assert_str_eq(r.err, expect);
 	run_free(&r);
+}
+
+Test(ns, processes_that_vanish_mid_scan_are_not_errors)
+{
+	/* Short-lived processes in namespaces of their own, as fast as we can make them. */
+	churner = fork();
+	cr_assert_geq(churner, 0);
+	if (churner == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			pid_t p = fork();
+
+			if (p == 0)
+				_exit(unshare(CLONE_NEWUTS | CLONE_NEWIPC) == 0 ? 0 : 1);
+			if (p > 0)
+				waitpid(p, NULL, 0);
+		}
+	}
+	for (int i = 0; i < 30; i++) {
+		struct run r;
+
+		ctk(&r, "ns", "--json", "-o", "NS,TYPE,NPROCS,PID,PPID,COMMAND,USER,ONS", NULL);
+		cr_assert_eq(r.status, 0, "run %d: %s", i, r.err);
+		json_decref(doc);
+		doc = json_parse(r.out);
+		cr_assert_not_null(doc, "run %d: not JSON", i);
+		run_free(&r);
+	}
 }
