@@ -93,6 +93,7 @@ check: deps
 
 test: all $(O)/ctk-tests man-lint
 	CTK=$(abspath $(O)/ctk) CTK_SRC=$(CURDIR) CTK_MAKE_VARS="SANITIZE=$(SANITIZE) O=$(O)" \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		tests/run.sh $(O)/ctk-tests --verbose=0
 
 man-lint:
