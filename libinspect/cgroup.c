@@ -9,6 +9,7 @@
 #include "inspect/cleanup.h"
 #include "mountlib.h"
 #include "inspect/fileio.h"
+#include "inspect/proc.h"
 
 static int add_entry(struct ins_cgroup_set *set, unsigned hierarchy, const char *ctrl,
 		     size_t ctrl_len, const char *path, size_t path_len)
@@ -61,15 +62,12 @@ int ins_cgroup_parse(const char *text, struct ins_cgroup_set *set, struct ins_er
 
 int ins_cgroup_of_pid(pid_t pid, struct ins_cgroup_set *set, struct ins_error *err)
 {
-	char path[64];
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = ins_proc_read(pid, "cgroup", NULL, err);
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	text = ins_read_file_at(AT_FDCWD, path, NULL, err);
 	if (!text)
 		return -1;
 	if (ins_cgroup_parse(text, set, err) < 0)
-		return ins_err_prefix(err, "%s", path);
+		return ins_err_prefix(err, "/proc/%d/cgroup", (int)pid);
 	return 0;
 }
 

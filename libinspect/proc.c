@@ -26,6 +26,14 @@ pid_t ins_parse_pid(const char *s)
 	return (pid_t)v;
 }
 
+char *ins_proc_read(pid_t pid, const char *file, size_t *len, struct ins_error *err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	return ins_read_file_at(AT_FDCWD, path, len, err);
+}
+
 /* Reads the next space-separated unsigned number; NULL when there is none. */
 static const char *next_number(const char *p, unsigned long long *out)
 {
@@ -82,15 +90,12 @@ int ins_proc_stat_parse(const char *line, struct ins_proc_stat *st, struct ins_e
 
 int ins_proc_read_stat(pid_t pid, struct ins_proc_stat *st, struct ins_error *err)
 {
-	char path[64];
-	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *line = ins_proc_read(pid, "stat", NULL, err);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	line = ins_read_file_at(AT_FDCWD, path, NULL, err);
 	if (!line)
 		return -1;
 	if (ins_proc_stat_parse(line, st, err) < 0)
-		return ins_err_prefix(err, "%s", path);
+		return ins_err_prefix(err, "/proc/%d/stat", (int)pid);
 	return 0;
 }
 
@@ -101,12 +106,9 @@ bool ins_proc_is_kthread(const struct ins_proc_stat *st)
 
 char *ins_proc_command(pid_t pid, struct ins_error *err)
 {
-	char path[64];
 	size_t len;
-	char *buf;
+	char *buf = ins_proc_read(pid, "cmdline", &len, err);
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	buf = ins_read_file_at(AT_FDCWD, path, &len, err);
 	if (!buf)
 		return NULL;
 	while (len > 0 && buf[len - 1] == '\0')
@@ -119,7 +121,7 @@ char *ins_proc_command(pid_t pid, struct ins_error *err)
 			return NULL;
 		buf = strdup(st.comm);
 		if (!buf)
-			ins_err_sys(err, ENOMEM, "%s", path);
+			ins_err_sys(err, ENOMEM, "/proc/%d/comm", (int)pid);
 		return buf;
 	}
 	for (size_t i = 0; i < len; i++)
@@ -131,27 +133,24 @@ char *ins_proc_command(pid_t pid, struct ins_error *err)
 
 char **ins_proc_environ(pid_t pid, struct ins_error *err)
 {
-	char path[64];
-	_cleanup_free_ char *buf = NULL;
-	_cleanup_strv_ char **env = NULL;
 	size_t len, n = 0;
+	_cleanup_free_ char *buf = ins_proc_read(pid, "environ", &len, err);
+	_cleanup_strv_ char **env = NULL;
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	buf = ins_read_file_at(AT_FDCWD, path, &len, err);
 	if (!buf)
 		return NULL;
 	for (size_t i = 0; i < len; i++)
 		n += buf[i] == '\0';
 	env = calloc(n + 2, sizeof(*env));
 	if (!env)
-		return ins_err_sys(err, ENOMEM, "%s", path), NULL;
+		return ins_err_sys(err, ENOMEM, "/proc/%d/environ", (int)pid), NULL;
 	n = 0;
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		if (!buf[i])
 			continue;
 		env[n] = strdup(buf + i);
 		if (!env[n++])
-			return ins_err_sys(err, ENOMEM, "%s", path), NULL;
+			return ins_err_sys(err, ENOMEM, "/proc/%d/environ", (int)pid), NULL;
 	}
 	return ins_steal_ptr(env);
 }
@@ -168,20 +167,17 @@ static int parse_id_line(const char *status, const char *key, unsigned *real, un
 
 int ins_proc_read_ids(pid_t pid, struct ins_proc_ids *ids, struct ins_error *err)
 {
-	char path[64];
-	_cleanup_free_ char *status = NULL;
+	_cleanup_free_ char *status = ins_proc_read(pid, "status", NULL, err);
 	unsigned r, e;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	status = ins_read_file_at(AT_FDCWD, path, NULL, err);
 	if (!status)
 		return -1;
 	if (parse_id_line(status, "Uid:", &r, &e) < 0)
-		return ins_err(err, EINVAL, "%s: no Uid line", path);
+		return ins_err(err, EINVAL, "/proc/%d/status: no Uid line", (int)pid);
 	ids->ruid = r;
 	ids->euid = e;
 	if (parse_id_line(status, "Gid:", &r, &e) < 0)
-		return ins_err(err, EINVAL, "%s: no Gid line", path);
+		return ins_err(err, EINVAL, "/proc/%d/status: no Gid line", (int)pid);
 	ids->rgid = r;
 	ids->egid = e;
 	return 0;
@@ -207,15 +203,12 @@ int ins_idmap_to_inside(const char *map, unsigned id, unsigned *inside)
 /* Maps *ID through /proc/PID/FILE (uid_map or gid_map). */
 static int map_inside(pid_t pid, const char *file, unsigned *id, struct ins_error *err)
 {
-	char path[64];
-	_cleanup_free_ char *map = NULL;
+	_cleanup_free_ char *map = ins_proc_read(pid, file, NULL, err);
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	map = ins_read_file_at(AT_FDCWD, path, NULL, err);
 	if (!map)
 		return -1;
 	if (ins_idmap_to_inside(map, *id, id) < 0)
-		return ins_err(err, ERANGE, "%s: id %u is not mapped", path, *id);
+		return ins_err(err, ERANGE, "/proc/%d/%s: id %u is not mapped", (int)pid, file, *id);
 	return 0;
 }
 

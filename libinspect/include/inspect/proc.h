@@ -24,6 +24,9 @@ struct ins_proc_ids {
 	gid_t rgid, egid;
 };
 
+/* The whole of /proc/PID/FILE, malloc'd and NUL-terminated; *LEN its size when LEN is set. */
+char *ins_proc_read(pid_t pid, const char *file, size_t *len, struct ins_error *err);
+
 /* Parses one /proc/PID/stat line. Returns -1 on malformed input. */
 int ins_proc_stat_parse(const char *line, struct ins_proc_stat *st, struct ins_error *err);
 
