@@ -30,9 +30,8 @@ struct plan {
 	unsigned from_target; /* those taken from the target rather than a file */
 	bool use_pidfd;
 	int fds[INS_NS_NTYPES]; /* per-type namespace fds (files, or the target's ns files) */
-	int root_fd; /* the target's root, for -r without DIR */
+	int root_fd; /* the target's root, for -r without DIR and for --tools */
 	int cwd_fd; /* the target's cwd, for -w without DIR */
-	int tools_root_fd; /* the target's root, for --tools */
 	bool via_proc; /* something was opened through /proc/PID */
 };
 
@@ -42,7 +41,6 @@ static void plan_release(struct plan *p)
 		ins_closep(&p->fds[t]);
 	ins_closep(&p->root_fd);
 	ins_closep(&p->cwd_fd);
-	ins_closep(&p->tools_root_fd);
 }
 
 static const char *target_name(const struct plan *p)
@@ -68,12 +66,13 @@ static int compute_mask(struct plan *p, struct ins_error *err)
 	struct ins_ns_set ours, theirs;
 	unsigned files = 0;
 
+	if (!t && (o->all || o->tools || o->join_cgroup || (o->root && !o->root_dir) ||
+		   (o->wd && !o->wd_dir)))
+		return ins_err(err, EINVAL, "entering needs a target for what was asked");
 	if (ins_ns_of_pid(0, &ours, err) < 0)
 		return -1;
 	p->mask = o->ns;
 	if (o->all || o->tools) {
-		if (!t)
-			return ins_err(err, EINVAL, "--all and --tools need a target");
 		if (ins_ns_of_pid(t->pid, &theirs, err) < 0)
 			return ins_err_prefix(err, "%s", t->spec);
 		p->mask |= differing(&ours, &theirs);
@@ -174,13 +173,11 @@ static int open_target_fds(struct plan *p, struct ins_error *err)
 		if (open_target_path(p, what, O_RDONLY, &p->fds[type], err) < 0)
 			return -1;
 	}
-	if (o->root && !o->root_dir &&
+	if (((o->root && !o->root_dir) || o->tools) &&
 	    open_target_path(p, "root", O_PATH | O_DIRECTORY, &p->root_fd, err) < 0)
 		return -1;
 	if (o->wd && !o->wd_dir &&
 	    open_target_path(p, "cwd", O_PATH | O_DIRECTORY, &p->cwd_fd, err) < 0)
-		return -1;
-	if (o->tools && open_target_path(p, "root", O_PATH | O_DIRECTORY, &p->tools_root_fd, err) < 0)
 		return -1;
 	/* What we opened through /proc/PID belongs to the process we resolved, not a successor. */
 	return p->via_proc ? ins_target_check(t, err) : 0;
@@ -286,7 +283,7 @@ static int change_cwd(const struct plan *p, struct ins_error *err)
 	int rc = 0;
 
 	if (o->tools)
-		rc = fchdir(p->tools_root_fd);
+		rc = fchdir(p->root_fd);
 	else if (o->wd)
 		rc = o->wd_dir ? chdir(o->wd_dir) : fchdir(p->cwd_fd);
 	else if (o->root || (p->mask & INS_NS_BIT(INS_NS_MNT)))
@@ -296,7 +293,7 @@ static int change_cwd(const struct plan *p, struct ins_error *err)
 				   o->wd_dir ? o->wd_dir : "of the target");
 	if (o->tools) {
 		/* The target's root is outside our mount tree by design: compare identities. */
-		if (!same_dir(p->tools_root_fd, "."))
+		if (!same_dir(p->root_fd, "."))
 			return ins_err(err, EXDEV, "working directory is not the target's root");
 		return 0;
 	}
@@ -336,7 +333,7 @@ static int set_credentials(const struct plan *p, struct ins_error *err)
 int ins_enter_run(const struct ins_enter_opts *o, char *const argv[], char *const envp[],
 		  int *wstatus, struct ins_error *err)
 {
-	struct plan p = { .o = o, .root_fd = -1, .cwd_fd = -1, .tools_root_fd = -1 };
+	struct plan p = { .o = o, .root_fd = -1, .cwd_fd = -1 };
 	const char *shell = getenv("SHELL");
 	char *shell_argv[2];
 	int rc;
@@ -355,8 +352,13 @@ int ins_enter_run(const struct ins_enter_opts *o, char *const argv[], char *cons
 		rc = open_ns_files(&p, err);
 	if (rc == 0)
 		rc = open_target_fds(&p, err);
-	/* Cgroups are joined through the host's cgroupfs, before its view is gone. */
-	if (rc == 0 && o->join_cgroup && ins_cgroup_join_pid(o->target->pid, err) < 0)
+	/*
+	 * Cgroups are joined through the host's cgroupfs, before that view is
+	 * gone, and proved to be the resolved process's (not a PID successor's)
+	 * before anything runs in them.
+	 */
+	if (rc == 0 && o->join_cgroup &&
+	    (ins_cgroup_join_pid(o->target->pid, err) < 0 || ins_target_check(o->target, err) < 0))
 		rc = ins_err_prefix(err, "%s: joining its cgroups", target_name(&p));
 	if (rc == 0)
 		rc = enter_namespaces(&p, err);
@@ -366,11 +368,9 @@ int ins_enter_run(const struct ins_enter_opts *o, char *const argv[], char *cons
 		rc = change_cwd(&p, err);
 	if (rc == 0)
 		rc = set_credentials(&p, err);
-	if (rc < 0) {
-		plan_release(&p);
-		return -1;
-	}
 	plan_release(&p);
+	if (rc < 0)
+		return -1;
 	if (!argv) {
 		shell_argv[0] = (char *)(shell && access(shell, X_OK) == 0 ? shell : "/bin/sh");
 		shell_argv[1] = NULL;
