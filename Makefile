@@ -27,14 +27,18 @@ endif
 
 # Debian packages the build, the tests and the demo need (make deps).
 DEB_PACKAGES := build-essential pkg-config libsmartcols-dev libmount-dev \
-	libcriterion-dev libjansson-dev mandoc util-linux procps iproute2
+	libcriterion-dev libjansson-dev libarchive-dev libssl-dev \
+	busybox-static mandoc util-linux procps iproute2
 
-TOOLS := enter ns
+TOOLS := enter image ns
 
 # Headers only: these libraries are loaded on first use (libinspect/include/inspect/lazylib.h).
-LAZY_PKGS := smartcols mount
-PKG_CFLAGS = $(shell pkg-config --cflags $(LAZY_PKGS))
-TEST_PKGS := criterion jansson
+LAZY_PKGS := smartcols mount libarchive libcrypto
+# Linked: small, and its inline functions need its symbols at link time.
+LINK_PKGS := jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(LAZY_PKGS) $(LINK_PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(LINK_PKGS))
+TEST_PKGS := criterion libarchive
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror $(SAN_FLAGS) -MMD -MP
@@ -65,13 +69,14 @@ $(O)/libinspect.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(O)/ctk: $(TOOL_OBJS) $(O)/libinspect.a
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(O)/libinspect.a
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(O)/libinspect.a $(PKG_LIBS)
 
 $(O)/ctk-%: | $(O)/ctk
 	ln -sf ctk $@
 
 $(O)/ctk-tests: $(TEST_OBJS) $(O)/libinspect.a
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(O)/libinspect.a $(shell pkg-config --libs $(TEST_PKGS))
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(O)/libinspect.a $(PKG_LIBS) \
+		$(shell pkg-config --libs $(TEST_PKGS))
 
 # Installs only what is missing, so it is cheap to run before every demo and check.
 deps:

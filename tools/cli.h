@@ -17,6 +17,7 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 /* Each tool's entry point: argv[0] is "ctk TOOL". Returns the exit code. */
 int tool_ns(int argc, char **argv);
 int tool_enter(int argc, char **argv);
+int tool_image(int argc, char **argv);
 
 /* "ctk TOOL: message" on stderr. */
 void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,6 +17,7 @@ static const struct tool {
 	const char *summary;
 } tools[] = {
 	{ "enter", tool_enter, "run a command inside a target's namespaces (nsenter-style)" },
+	{ "image", tool_image, "manage images: import, ls, rm, history" },
 	{ "ns", tool_ns, "list namespaces: every one on the host, or a target's" },
 };
 

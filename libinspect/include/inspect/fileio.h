@@ -14,9 +14,33 @@
  * NULL. Returns NULL with ERR set on failure; ERR->code is the errno.
  */
 char *ins_read_file_at(int dirfd, const char *path, size_t *len, struct ins_error *err);
+/* The same from an open FD, from its current offset. */
+char *ins_read_fd(int fd, size_t *len, struct ins_error *err);
 
 /* Writes STR to the existing file PATH (no O_CREAT, no truncation). */
 int ins_write_file_at(int dirfd, const char *path, const char *str, struct ins_error *err);
+
+/*
+ * Writes LEN bytes of BUF to NAME in DIRFD atomically: a temp file in the
+ * same directory, fsync'd, renamed over NAME, and the directory fsync'd.
+ * Readers see the old content or the new, never a mix.
+ */
+int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t len,
+			  struct ins_error *err);
+
+/*
+ * Removes NAME in DIRFD and, for a directory, everything below it. Never
+ * crosses into another file system: a mount point inside fails with EBUSY
+ * (so a bind-mounted host directory is never emptied by accident).
+ */
+int ins_remove_tree_at(int dirfd, const char *name, struct ins_error *err);
+
+/*
+ * Opens PATH ("" for ROOT itself) below the directory ROOT, failing rather
+ * than leaving it through "..", an absolute or escaping symlink, or a /proc
+ * magic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS).
+ */
+int ins_open_beneath(int root, const char *path, int flags, struct ins_error *err);
 
 /* True for the errno values that mean "the process went away meanwhile". */
 static inline int ins_errno_is_gone(int code)

@@ -30,12 +30,20 @@ int ins_lazylib_load(void **handle, const char *soname, const char *const *symbo
 		     void **slots, size_t n, struct ins_error *err);
 
 /*
- * Defines the table NAME (struct NAME NAME) and NAME_load(err). The table is
- * process-wide state by nature: a library is loaded once per process.
+ * Defines NAME_load(err), which fills the table NAME (a struct NAME declared
+ * beforehand). The table is process-wide state by nature: a library is
+ * loaded once per process. INS_LAZYLIB_DEFINE also defines the table itself
+ * (for tables shared through a header); INS_LAZYLIB_DEFINE_STATIC gives a
+ * loader for a file-local table.
  */
 #define INS_LAZYLIB_DEFINE(name, soname, LIST)                                                \
 	struct name name;                                                                     \
-	int name##_load(struct ins_error *err)                                                \
+	INS_LAZYLIB_LOADER(, name, soname, LIST)
+
+#define INS_LAZYLIB_DEFINE_STATIC(name, soname, LIST) INS_LAZYLIB_LOADER(static, name, soname, LIST)
+
+#define INS_LAZYLIB_LOADER(storage, name, soname, LIST)                                       \
+	storage int name##_load(struct ins_error *err)                                        \
 	{                                                                                     \
 		static void *handle;                                                          \
 		static const char *const symbols[] = { LIST(INS_LAZY_NAME) };                 \

@@ -1,0 +1,29 @@
+/* libarchive, loaded on first use (see inspect/lazylib.h). Internal to libinspect. */
+#ifndef INSPECT_ARCHIVELIB_H
+#define INSPECT_ARCHIVELIB_H
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "inspect/lazylib.h"
+
+#define LIBARCHIVE_SYMBOLS(X)                                                                  \
+	X(archive_read_new) X(archive_read_free) X(archive_read_support_filter_all)            \
+	X(archive_read_support_format_tar) X(archive_read_support_format_raw)                  \
+	X(archive_read_open_fd) X(archive_read_open) X(archive_read_next_header)               \
+	X(archive_read_data_block) X(archive_read_data_skip) X(archive_error_string)           \
+	X(archive_errno) X(archive_set_error) X(archive_entry_pathname)                        \
+	X(archive_entry_filetype) X(archive_entry_perm) X(archive_entry_uid)                   \
+	X(archive_entry_gid) X(archive_entry_mtime) X(archive_entry_mtime_nsec)                \
+	X(archive_entry_mtime_is_set) X(archive_entry_symlink) X(archive_entry_hardlink)       \
+	X(archive_entry_size) X(archive_entry_size_is_set) X(archive_entry_rdevmajor)          \
+	X(archive_entry_rdevminor) X(archive_entry_xattr_reset) X(archive_entry_xattr_next)
+
+struct libarchive {
+	LIBARCHIVE_SYMBOLS(INS_LAZY_MEMBER)
+};
+
+extern struct libarchive libarchive;
+int libarchive_load(struct ins_error *err);
+
+#endif

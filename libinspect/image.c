@@ -1,0 +1,383 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inspect/cleanup.h"
+#include "inspect/fileio.h"
+#include "inspect/image.h"
+#include "u64map.h"
+
+char *ins_ref_normalize(const char *name)
+{
+	const char *last = strrchr(name, '/');
+	char *ref;
+
+	last = last ? last + 1 : name;
+	if (strchr(last, ':') || strchr(name, '@'))
+		return strdup(name);
+	if (asprintf(&ref, "%s:latest", name) < 0)
+		return NULL;
+	return ref;
+}
+
+static const char *entry_ref(json_t *entry)
+{
+	return json_string_value(json_object_get(json_object_get(entry, "annotations"), INS_REF_ANNOTATION));
+}
+
+/* Reads a "digest" member of DESC into D. */
+static int descriptor_digest(json_t *desc, struct ins_digest *d, const char *what,
+			     struct ins_error *err)
+{
+	const char *text = json_string_value(json_object_get(desc, "digest"));
+
+	if (!text)
+		return ins_err(err, EBADMSG, "%s: no digest", what);
+	return ins_digest_parse(text, d, err);
+}
+
+static int load_layers(struct ins_image *img, json_t *manifest, struct ins_error *err)
+{
+	json_t *layers = json_object_get(manifest, "layers");
+	json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+	size_t i;
+	json_t *desc;
+
+	if (!json_is_array(layers) || !json_is_array(diff_ids) ||
+	    json_array_size(layers) != json_array_size(diff_ids))
+		return ins_err(err, EBADMSG, "image %s: layers and diff_ids do not match", img->id.s);
+	img->layers = calloc(json_array_size(layers) + 1, sizeof(*img->layers));
+	if (!img->layers)
+		return ins_err_sys(err, ENOMEM, "image %s", img->id.s);
+	json_array_foreach(layers, i, desc) {
+		struct ins_image_layer *l = &img->layers[i];
+		const char *media = json_string_value(json_object_get(desc, "mediaType"));
+
+		img->nlayers = i + 1;
+		if (descriptor_digest(desc, &l->digest, "layer", err) < 0 ||
+		    ins_digest_parse(json_string_value(json_array_get(diff_ids, i)) ?: "", &l->diff_id,
+				     err) < 0)
+			return ins_err_prefix(err, "image %s, layer %zu", img->id.s, i);
+		l->media_type = strdup(media ? media : INS_MEDIA_LAYER);
+		l->size = json_integer_value(json_object_get(desc, "size"));
+		if (!l->media_type)
+			return ins_err_sys(err, ENOMEM, "image %s", img->id.s);
+	}
+	return 0;
+}
+
+/* Fills IMG from the manifest blob D (REF may be NULL). */
+static int load_manifest(struct ins_store *s, const struct ins_digest *d, const char *ref,
+			 struct ins_image *img, struct ins_error *err)
+{
+	json_t *manifest = ins_store_read_json(s, d, err);
+	int rc;
+
+	memset(img, 0, sizeof(*img));
+	if (!manifest)
+		return -1;
+	img->manifest = *d;
+	rc = descriptor_digest(json_object_get(manifest, "config"), &img->id, "config", err);
+	if (rc == 0 && !(img->config = ins_store_read_json(s, &img->id, err)))
+		rc = -1;
+	if (rc == 0)
+		rc = load_layers(img, manifest, err);
+	if (rc == 0 && ref && !(img->ref = strdup(ref)))
+		rc = ins_err_sys(err, ENOMEM, "%s", ref);
+	json_decref(manifest);
+	if (rc < 0) {
+		ins_image_free(img);
+		return ins_err_prefix(err, "manifest %s", d->s);
+	}
+	return 0;
+}
+
+void ins_image_free(struct ins_image *img)
+{
+	for (size_t i = 0; i < img->nlayers; i++)
+		free(img->layers[i].media_type);
+	free(img->layers);
+	free(img->ref);
+	json_decref(img->config);
+	memset(img, 0, sizeof(*img));
+}
+
+int ins_image_list(struct ins_store *s, struct ins_image **imgs, size_t *n, struct ins_error *err)
+{
+	json_t *index = ins_store_read_index(s, err);
+	json_t *manifests, *entry;
+	size_t i;
+
+	*imgs = NULL;
+	*n = 0;
+	if (!index)
+		return -1;
+	manifests = json_object_get(index, "manifests");
+	*imgs = calloc(json_array_size(manifests) + 1, sizeof(**imgs));
+	if (!*imgs) {
+		json_decref(index);
+		return ins_err_sys(err, ENOMEM, "image list");
+	}
+	json_array_foreach(manifests, i, entry) {
+		struct ins_digest d;
+
+		if (descriptor_digest(entry, &d, "index entry", err) < 0 ||
+		    load_manifest(s, &d, entry_ref(entry), &(*imgs)[*n], err) < 0) {
+			ins_image_list_free(*imgs, *n);
+			*imgs = NULL;
+			*n = 0;
+			json_decref(index);
+			return -1;
+		}
+		(*n)++;
+	}
+	json_decref(index);
+	return 0;
+}
+
+void ins_image_list_free(struct ins_image *imgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ins_image_free(&imgs[i]);
+	free(imgs);
+}
+
+/* Whether NAME could be an image id: "sha256:<hex...>" or a bare hex prefix. */
+static const char *id_hex(const char *name)
+{
+	const char *hex = strncmp(name, "sha256:", 7) == 0 ? name + 7 : name;
+	size_t len = strlen(hex);
+
+	if (len < 3 || len > 64 || strspn(hex, "0123456789abcdef") != len)
+		return NULL;
+	return hex;
+}
+
+/* Appends NAME to the comma-separated LIST. */
+static void add_candidate(char *list, size_t size, const char *name)
+{
+	size_t len = strlen(list);
+
+	snprintf(list + len, size - len, "%s%s", len ? ", " : "", name);
+}
+
+int ins_image_load(struct ins_store *s, const char *name, struct ins_image *img,
+		   struct ins_error *err)
+{
+	_cleanup_free_ char *ref = ins_ref_normalize(name);
+	const char *hex = id_hex(name);
+	struct ins_image *all;
+	ssize_t match = -1;
+	bool ambiguous = false;
+	char candidates[512] = "";
+	size_t n;
+	int rc = 0;
+
+	if (!ref)
+		return ins_err_sys(err, ENOMEM, "%s", name);
+	if (ins_image_list(s, &all, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && match < 0; i++)
+		if (all[i].ref && strcmp(all[i].ref, ref) == 0)
+			match = (ssize_t)i;
+	/* Not a reference: an id, or a prefix of one (several references may share an id). */
+	if (match < 0 && hex) {
+		for (size_t i = 0; i < n; i++) {
+			if (strncmp(ins_digest_hex(&all[i].id), hex, strlen(hex)) != 0)
+				continue;
+			add_candidate(candidates, sizeof(candidates), all[i].ref ? all[i].ref : all[i].id.s);
+			if (match < 0)
+				match = (ssize_t)i;
+			else if (!ins_digest_equal(&all[match].id, &all[i].id))
+				ambiguous = true;
+		}
+	}
+	if (ambiguous)
+		rc = ins_err(err, EINVAL, "%s: ambiguous, it could be %s", name, candidates);
+	else if (match < 0)
+		rc = ins_err(err, ENOENT, "%s: no such image", name);
+	else {
+		*img = all[match];
+		memset(&all[match], 0, sizeof(all[match]));
+	}
+	ins_image_list_free(all, n);
+	return rc;
+}
+
+/* A set of digest hex strings, sorted once filled. */
+struct hexset {
+	char **v;
+	size_t n, cap;
+};
+
+static int hexset_add(struct hexset *set, const struct ins_digest *d)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		char **v = realloc(set->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n] = strdup(ins_digest_hex(d));
+	return set->v[set->n++] ? 0 : -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool hexset_has(const struct hexset *set, const char *hex)
+{
+	return set->n && bsearch(&hex, set->v, set->n, sizeof(*set->v), cmp_str);
+}
+
+static void hexset_free(struct hexset *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->v[i]);
+	free(set->v);
+}
+
+/* What the images of the index use: their blobs, and their unpacked layers. */
+static int collect_used(struct ins_store *s, struct hexset *blobs, struct hexset *layers,
+			struct ins_error *err)
+{
+	struct ins_image *imgs;
+	size_t n;
+	int rc = 0;
+
+	if (ins_image_list(s, &imgs, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc |= hexset_add(blobs, &imgs[i].manifest) | hexset_add(blobs, &imgs[i].id);
+		for (size_t l = 0; l < imgs[i].nlayers; l++)
+			rc |= hexset_add(blobs, &imgs[i].layers[l].digest) |
+			      hexset_add(layers, &imgs[i].layers[l].diff_id);
+	}
+	ins_image_list_free(imgs, n);
+	if (rc)
+		return ins_err_sys(err, ENOMEM, "image references");
+	qsort(blobs->v, blobs->n, sizeof(*blobs->v), cmp_str);
+	qsort(layers->v, layers->n, sizeof(*layers->v), cmp_str);
+	return 0;
+}
+
+/* Removes every entry of DIRFD that USED does not name. */
+static int sweep(int dirfd, const struct hexset *used, struct ins_error *err)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return ins_err_sys(err, errno, "sweep");
+	}
+	rewinddir(d);
+	while (rc == 0 && (e = readdir(d)))
+		if (e->d_name[0] != '.' && !hexset_has(used, e->d_name))
+			rc = ins_remove_tree_at(dirfd, e->d_name, err);
+	closedir(d);
+	return rc;
+}
+
+/* Drops every blob and unpacked layer that no image of the index uses. */
+int ins_image_gc(struct ins_store *s, struct ins_error *err)
+{
+	struct hexset blobs = { 0 }, layers = { 0 };
+	int rc = collect_used(s, &blobs, &layers, err);
+
+	if (rc == 0)
+		rc = sweep(s->blobsfd, &blobs, err);
+	if (rc == 0)
+		rc = sweep(s->layersfd, &layers, err);
+	hexset_free(&blobs);
+	hexset_free(&layers);
+	return rc;
+}
+
+int ins_image_remove(struct ins_store *s, const char *name, struct ins_error *err)
+{
+	struct ins_image img;
+	json_t *index, *kept, *entry;
+	bool by_ref;
+	size_t i;
+	int rc;
+
+	if (ins_store_lock(s, err) < 0 || ins_image_load(s, name, &img, err) < 0)
+		return -1;
+	/* A name that is the image's reference drops that reference; an id drops them all. */
+	{
+		_cleanup_free_ char *ref = ins_ref_normalize(name);
+
+		by_ref = img.ref && ref && strcmp(img.ref, ref) == 0;
+	}
+	index = ins_store_read_index(s, err);
+	kept = json_array();
+	if (!index || !kept) {
+		json_decref(index);
+		json_decref(kept);
+		ins_image_free(&img);
+		return index ? ins_err_sys(err, ENOMEM, "index") : -1;
+	}
+	json_array_foreach(json_object_get(index, "manifests"), i, entry) {
+		const char *ref = entry_ref(entry);
+		struct ins_image other;
+		struct ins_digest d;
+		bool drop;
+
+		if (by_ref) {
+			drop = ref && strcmp(ref, img.ref) == 0;
+		} else {
+			drop = descriptor_digest(entry, &d, "index entry", err) == 0 &&
+			       load_manifest(s, &d, NULL, &other, err) == 0 &&
+			       ins_digest_equal(&other.id, &img.id);
+			if (err->code == 0 || drop)
+				ins_image_free(&other);
+		}
+		if (!drop)
+			json_array_append(kept, entry);
+	}
+	json_object_set_new(index, "manifests", kept);
+	rc = ins_store_write_index(s, index, err);
+	json_decref(index);
+	ins_image_free(&img);
+	if (rc == 0)
+		rc = ins_image_gc(s, err);
+	return rc;
+}
+
+int ins_image_history(const struct ins_image *img, struct ins_history **rows, size_t *n,
+		      struct ins_error *err)
+{
+	json_t *history = json_object_get(img->config, "history");
+	size_t i, layer = 0, count = 0;
+	json_t *h;
+
+	*rows = calloc(json_array_size(history) + img->nlayers + 1, sizeof(**rows));
+	if (!*rows)
+		return ins_err_sys(err, ENOMEM, "history");
+	json_array_foreach(history, i, h) {
+		struct ins_history *r = &(*rows)[count++];
+
+		r->created = json_string_value(json_object_get(h, "created"));
+		r->created_by = json_string_value(json_object_get(h, "created_by"));
+		r->comment = json_string_value(json_object_get(h, "comment"));
+		if (!json_is_true(json_object_get(h, "empty_layer")) && layer < img->nlayers)
+			r->layer = &img->layers[layer++];
+	}
+	while (layer < img->nlayers)
+		(*rows)[count++].layer = &img->layers[layer++];
+	*n = count;
+	return 0;
+}
