@@ -27,7 +27,7 @@ endif
 
 # Debian packages the build, the tests and the demo need (make deps).
 DEB_PACKAGES := build-essential pkg-config libsmartcols-dev libmount-dev \
-	libcriterion-dev libjansson-dev libarchive-dev libssl-dev \
+	libcriterion-dev libjansson-dev libarchive-dev libssl-dev xz-utils \
 	busybox-static mandoc util-linux procps iproute2
 
 TOOLS := enter image ns

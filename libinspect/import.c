@@ -113,23 +113,25 @@ static json_t *read_json_beneath(int dir, const char *path, struct ins_digest *d
 	return doc;
 }
 
-/* The media type of a layer blob, from its first bytes. */
+/* The media type of a layer blob, from its first bytes: a tar, gzip'd, zstd'd or not at all. */
 static int layer_media_type(int fd, const char **type, struct ins_error *err)
 {
-	unsigned char magic[6] = { 0 };
-	ssize_t n = pread(fd, magic, sizeof(magic), 0);
+	unsigned char head[512] = { 0 };
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+	static const unsigned char zero[512];
 
 	if (n < 0)
 		return ins_err_sys(err, errno, "layer");
-	if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+	if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
 		*type = INS_MEDIA_LAYER_GZIP;
-	else if (n >= 4 && memcmp(magic, "\x28\xb5\x2f\xfd", 4) == 0)
+	else if (n >= 4 && memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0)
 		*type = INS_MEDIA_LAYER "+zstd";
-	else if ((n >= 6 && memcmp(magic, "\xfd" "7zXZ", 5) == 0) || (n >= 3 && memcmp(magic, "BZh", 3) == 0))
-		return ins_err(err, ENOTSUP,
-			       "xz and bzip2 layers have no OCI media type: recompress with gzip or zstd");
-	else
+	/* A plain tar: "ustar" at offset 257, or an empty archive's zero block. */
+	else if (n == 512 && (memcmp(head + 257, "ustar", 5) == 0 || memcmp(head, zero, 512) == 0))
 		*type = INS_MEDIA_LAYER;
+	else
+		return ins_err(err, ENOTSUP,
+			       "not a tar, a gzip'd tar or a zstd'd tar (the compressions OCI layers have)");
 	return 0;
 }
 
@@ -163,10 +165,13 @@ static int unpack_layer(struct ins_store *s, const struct ins_digest *layer,
 	else if (expect && !ins_digest_equal(expect, &got))
 		rc = ins_err(err, EBADMSG, "layer %s: its content is %s, the config says %s", layer->s,
 			     got.s, expect->s);
-	else if (renameat(s->tmpfd, tmp, s->layersfd, ins_digest_hex(&got)) < 0 &&
-		 errno != ENOTEMPTY && errno != EEXIST)
-		rc = ins_err_sys(err, errno, "layer %s", layer->s);
-	else if (fsync(s->layersfd) < 0)
+	else if (renameat(s->tmpfd, tmp, s->layersfd, ins_digest_hex(&got)) < 0) {
+		/* Already unpacked (the same content under another blob): ours goes. */
+		if (errno == ENOTEMPTY || errno == EEXIST)
+			ins_remove_tree_at(s->tmpfd, tmp, &ignored);
+		else
+			rc = ins_err_sys(err, errno, "layer %s", layer->s);
+	} else if (fsync(s->layersfd) < 0)
 		rc = ins_err_sys(err, errno, "layers");
 	if (rc < 0) {
 		/* A refused layer leaves nothing behind, not even in tmp/. */
@@ -472,11 +477,16 @@ static int apply_changes(struct import *im, struct ins_error *err)
 	return 0;
 }
 
-/* Points REF at the manifest DESC in the index; an image that loses its name stays, unnamed. */
+/*
+ * Points REF at the manifest DESC in the index; an image that loses its name
+ * stays, unnamed. Without REF, a manifest the index has already is not added
+ * again.
+ */
 static int update_index(struct ins_store *s, json_t *desc, const char *ref, struct ins_error *err)
 {
 	json_auto_t *index = ins_store_read_index(s, err);
 	json_t *kept = json_array(), *entry;
+	bool present = false;
 	size_t i;
 
 	if (!index || !kept) {
@@ -496,9 +506,11 @@ static int update_index(struct ins_store *s, json_t *desc, const char *ref, stru
 		/* An unnamed entry for the manifest we add is the same image. */
 		if (same && !json_object_get(ann, INS_REF_ANNOTATION))
 			continue;
+		present |= same;
 		json_array_append(kept, entry);
 	}
-	json_array_append(kept, desc);
+	if (ref || !present)
+		json_array_append(kept, desc);
 	json_object_set_new(index, "manifests", kept);
 	return ins_store_write_index(s, index, err);
 }

@@ -252,11 +252,23 @@ static int cmd_rm(const char *prog, int argc, char **argv)
 	struct ins_error err;
 	int rc;
 
-	if (argc < 2)
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt != 'h')
+			return cli_usage_hint(prog);
+		usage(stdout, prog);
+		exit(EXIT_OK);
+	}
+	if (optind >= argc)
 		return cli_usage_error(prog, "rm takes one or more REFs");
 	if ((rc = open_store(prog, &s)) != EXIT_OK)
 		return rc;
-	for (int i = 1; i < argc; i++)
+	for (int i = optind; i < argc; i++)
 		if (ins_image_remove(&s, argv[i], &err) < 0)
 			rc = cli_fail(prog, &err);
 	ins_store_close(&s);

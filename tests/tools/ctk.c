@@ -45,9 +45,10 @@ Test(ctk, help_version_and_unknown_tools)
 	regex_t re;
 	struct run r;
 
-	cr_assert_eq(listed_tools(names, 16), 2);
+	cr_assert_eq(listed_tools(names, 16), 3);
 	cr_assert_str_eq(names[0], "enter");
-	cr_assert_str_eq(names[1], "ns");
+	cr_assert_str_eq(names[1], "image");
+	cr_assert_str_eq(names[2], "ns");
 	ctk(&r, "--version", NULL);
 	cr_assert_eq(regcomp(&re, "^ctk [0-9]+\\.[0-9]+\\.[0-9]+\n$", REG_EXTENDED), 0);
 	cr_assert_eq(regexec(&re, r.out, 0, NULL, 0), 0, "%s", r.out);
@@ -151,8 +152,8 @@ Test(ctk, man_pages_document_every_long_option)
 Test(ctk, make_install_puts_everything_in_place)
 {
 	static const char *const files[] = {
-		"bin/ctk", "bin/ctk-ns", "bin/ctk-enter", "share/man/man1/ctk.1",
-		"share/man/man1/ctk-ns.1", "share/man/man1/ctk-enter.1",
+		"bin/ctk", "bin/ctk-ns", "bin/ctk-enter", "bin/ctk-image", "share/man/man1/ctk.1",
+		"share/man/man1/ctk-ns.1", "share/man/man1/ctk-enter.1", "share/man/man1/ctk-image.1",
 		"share/bash-completion/completions/ctk", "lib/libinspect.a",
 		"include/inspect/ns.h", "lib/pkgconfig/libinspect.pc",
 	};
