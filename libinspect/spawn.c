@@ -43,13 +43,33 @@ static void relay(pid_t child, const struct signalfd_siginfo *si)
 	kill(child, (int)si->ssi_signo);
 }
 
-/* Waits for CHILD while relaying signals; mirrors stops like a shell would see them. */
-static int supervise(pid_t child, int sfd, int *wstatus, struct ins_error *err)
+int ins_relay_begin(struct ins_relay *r, struct ins_error *err)
+{
+	sigset_t relayed;
+
+	sigemptyset(&relayed);
+	for (int s = 0, sigs[] = { SIGCHLD, SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
+	     s < (int)(sizeof(sigs) / sizeof(sigs[0])); s++)
+		sigaddset(&relayed, sigs[s]);
+	/* An inherited SIG_IGN for SIGCHLD would reap the child behind our back. */
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_BLOCK, &relayed, &r->old);
+	r->sfd = signalfd(-1, &relayed, SFD_CLOEXEC);
+	if (r->sfd < 0) {
+		int code = errno;
+
+		sigprocmask(SIG_SETMASK, &r->old, NULL);
+		return ins_err_sys(err, code, "signalfd");
+	}
+	return 0;
+}
+
+int ins_relay_wait(struct ins_relay *r, pid_t child, int *wstatus, struct ins_error *err)
 {
 	for (;;) {
 		struct signalfd_siginfo si;
-		ssize_t n = read(sfd, &si, sizeof(si));
-		pid_t r;
+		ssize_t n = read(r->sfd, &si, sizeof(si));
+		pid_t w;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -59,47 +79,43 @@ static int supervise(pid_t child, int sfd, int *wstatus, struct ins_error *err)
 			relay(child, &si);
 			continue;
 		}
-		while ((r = waitpid(child, wstatus, WNOHANG | WUNTRACED)) == child) {
+		/* Job control: when the child stops, so do we (a shell sees it); continued, we continue it. */
+		while ((w = waitpid(child, wstatus, WNOHANG | WUNTRACED)) == child) {
 			if (!WIFSTOPPED(*wstatus))
 				return 0;
 			kill(getpid(), SIGSTOP);
 			kill(child, SIGCONT);
 		}
-		if (r < 0 && errno != EINTR)
+		if (w < 0 && errno != EINTR)
 			return ins_err_sys(err, errno, "waitpid");
 	}
 }
 
-int ins_spawn_wait(char *const argv[], char *const envp[], int *wstatus,
-		       struct ins_error *err)
+void ins_relay_end(struct ins_relay *r)
 {
-	sigset_t relayed, old;
+	if (r->sfd >= 0)
+		close(r->sfd);
+	r->sfd = -1;
+	sigprocmask(SIG_SETMASK, &r->old, NULL);
+}
+
+int ins_spawn_wait(char *const argv[], char *const envp[], int *wstatus, struct ins_error *err)
+{
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t actions;
-	_cleanup_close_ int sfd = -1;
+	struct ins_relay r;
 	pid_t child;
 	int rc;
 
-	sigemptyset(&relayed);
-	for (int s = 0, sigs[] = { SIGCHLD, SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
-	     s < (int)(sizeof(sigs) / sizeof(sigs[0])); s++)
-		sigaddset(&relayed, sigs[s]);
-	/* An inherited SIG_IGN for SIGCHLD would reap the child behind our back. */
-	signal(SIGCHLD, SIG_DFL);
-	sigprocmask(SIG_BLOCK, &relayed, &old);
-	sfd = signalfd(-1, &relayed, SFD_CLOEXEC);
-	if (sfd < 0) {
-		rc = ins_err_sys(err, errno, "signalfd");
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return rc;
-	}
+	if (ins_relay_begin(&r, err) < 0)
+		return -1;
 	/*
 	 * posix_spawn: a vfork-style child that closes every fd >= 3, restores
 	 * the signal mask and execs, with exec errors reported back to us.
 	 */
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setsigmask(&attr, &old);
+	posix_spawnattr_setsigmask(&attr, &r.old);
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 	if (envp)
@@ -108,11 +124,11 @@ int ins_spawn_wait(char *const argv[], char *const envp[], int *wstatus,
 	posix_spawn_file_actions_destroy(&actions);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		ins_relay_end(&r);
 		ins_err_sys(err, rc, "%s", argv[0]);
 		return INS_EXEC_FAILED;
 	}
-	rc = supervise(child, sfd, wstatus, err);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	rc = ins_relay_wait(&r, child, wstatus, err);
+	ins_relay_end(&r);
 	return rc;
 }

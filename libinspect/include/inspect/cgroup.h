@@ -2,6 +2,7 @@
 #ifndef INSPECT_CGROUP_H
 #define INSPECT_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,31 @@ int ins_cgroup_parse(const char *text, struct ins_cgroup_set *set, struct ins_er
 int ins_cgroup_of_pid(pid_t pid, struct ins_cgroup_set *set, struct ins_error *err);
 void ins_cgroup_set_free(struct ins_cgroup_set *set);
 
+/* A cgroup hierarchy mounted in our mount namespace. */
+struct ins_cgroup_hier {
+	char *mount; /* its mount point */
+	char *root; /* the cgroup at the top of that mount ("/" unless bind-mounted or namespaced) */
+	bool v2;
+	char *controllers; /* v1: its controllers and name=, sorted, comma-separated;
+			      v2: those its top offers (cgroup.controllers), comma-separated */
+};
+
+struct ins_cgroup_hiers {
+	struct ins_cgroup_hier *h;
+	size_t n;
+};
+
+/* Every hierarchy mounted here (each once, however many times it is mounted). */
+int ins_cgroup_hiers_read(struct ins_cgroup_hiers *hs, struct ins_error *err);
+void ins_cgroup_hiers_free(struct ins_cgroup_hiers *hs);
+/* Whether H carries CONTROLLER ("cpu", "memory", ...). */
+bool ins_cgroup_hier_has(const struct ins_cgroup_hier *h, const char *controller);
+/* The hierarchy of a /proc/PID/cgroup entry, or NULL when it is not mounted here. */
+const struct ins_cgroup_hier *ins_cgroup_hier_of(const struct ins_cgroup_hiers *hs,
+						 const struct ins_cgroup_entry *e);
+/* The directory of cgroup PATH in H (malloc'd); NULL (ENOENT) when PATH is outside its mount. */
+char *ins_cgroup_hier_dir(const struct ins_cgroup_hier *h, const char *path, struct ins_error *err);
+
 /*
  * The directory of ENTRY's cgroup in our mount namespace (the hierarchy's
  * mount point joined with the path below the mount's root), malloc'd.
@@ -36,5 +62,28 @@ char *ins_cgroup_dir(const struct ins_cgroup_entry *entry, struct ins_error *err
  * here (v1 controllers, named v1 hierarchies, cgroup2).
  */
 int ins_cgroup_join_pid(pid_t pid, struct ins_error *err);
+
+/* Resource limits of a container; 0 means none. */
+struct ins_cgroup_limits {
+	long long cpu_quota_us; /* CPU time per 100 ms period: --cpus 1.5 is 150000 */
+	long long memory_bytes; /* memory (and, with swap, memory+swap) */
+	long long pids_max;
+};
+
+#define INS_CGROUP_CPU_PERIOD_US 100000
+
+/*
+ * Makes the cgroup PATH ("/ctk/<id>") in every hierarchy mounted here and
+ * applies L where each controller lives: cpu.max, memory.max, pids.max on
+ * cgroup v2; cpu.cfs_quota_us, memory.limit_in_bytes, pids.max on v1; on a
+ * hybrid host each limit goes to the hierarchy that has its controller.
+ * A limit whose controller is nowhere is an error. On failure nothing made
+ * is left.
+ */
+int ins_cgroup_create(const char *path, const struct ins_cgroup_limits *l, struct ins_error *err);
+/* Moves PID into PATH in every hierarchy. */
+int ins_cgroup_attach(const char *path, pid_t pid, struct ins_error *err);
+/* Removes PATH from every hierarchy, waiting a little for exiting members. */
+int ins_cgroup_remove(const char *path, struct ins_error *err);
 
 #endif
