@@ -176,3 +176,16 @@ int ins_open_beneath(int root, const char *path, int flags, struct ins_error *er
 		return ins_err(err, ELOOP, "'%s': too many symlinks", path);
 	return ins_err_sys(err, errno, "'%s'", path);
 }
+
+int ins_open_in_root(int root, const char *path, int flags, struct ins_error *err)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+
+	if (fd < 0)
+		return ins_err_sys(err, errno, "%s", path);
+	return fd;
+}

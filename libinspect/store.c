@@ -67,7 +67,7 @@ int ins_store_open(const char *root, struct ins_store *s, struct ins_error *err)
 	int blobs_parent = -1, rc;
 
 	*s = (struct ins_store){ .rootfd = -1, .blobsfd = -1, .imagesfd = -1, .layersfd = -1,
-				 .tmpfd = -1, .lockfd = -1 };
+				 .containersfd = -1, .volumesfd = -1, .tmpfd = -1, .lockfd = -1 };
 	root = root ? root : ins_store_default_root();
 	s->root = strdup(root);
 	if (!s->root)
@@ -85,6 +85,10 @@ int ins_store_open(const char *root, struct ins_store *s, struct ins_error *err)
 		close(blobs_parent);
 	if (rc == 0)
 		rc = open_subdir(s->rootfd, "layers", &s->layersfd, err);
+	if (rc == 0)
+		rc = open_subdir(s->rootfd, "containers", &s->containersfd, err);
+	if (rc == 0)
+		rc = open_subdir(s->rootfd, "volumes", &s->volumesfd, err);
 	if (rc == 0)
 		rc = open_subdir(s->rootfd, "tmp", &s->tmpfd, err);
 	if (rc == 0)
@@ -104,11 +108,14 @@ void ins_store_close(struct ins_store *s)
 	ins_closep(&s->blobsfd);
 	ins_closep(&s->imagesfd);
 	ins_closep(&s->layersfd);
+	ins_closep(&s->containersfd);
+	ins_closep(&s->volumesfd);
 	ins_closep(&s->tmpfd);
 	ins_closep(&s->lockfd);
 	free(s->root);
 	s->root = NULL;
 	s->rootfd = s->blobsfd = s->imagesfd = s->layersfd = s->tmpfd = s->lockfd = -1;
+	s->containersfd = s->volumesfd = -1;
 }
 
 static int clear_tmp(struct ins_store *s, struct ins_error *err)
@@ -303,17 +310,37 @@ int ins_store_put_json(struct ins_store *s, json_t *doc, struct ins_digest *out,
 	return ins_store_put(s, text, strlen(text), out, err);
 }
 
-json_t *ins_store_read_index(struct ins_store *s, struct ins_error *err)
+json_t *ins_read_json_at(int dirfd, const char *path, struct ins_error *err)
 {
 	size_t len;
-	_cleanup_free_ char *text = ins_read_file_at(s->imagesfd, "index.json", &len, err);
+	_cleanup_free_ char *text = ins_read_file_at(dirfd, path, &len, err);
 	json_error_t je;
-	json_t *index;
+	json_t *doc;
 
 	if (!text)
+		return NULL;
+	doc = json_loadb(text, len, 0, &je);
+	if (!doc)
+		ins_err(err, EBADMSG, "%s: not JSON: %s", path, je.text);
+	return doc;
+}
+
+int ins_write_json_at(int dirfd, const char *name, json_t *doc, struct ins_error *err)
+{
+	_cleanup_free_ char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (!text)
+		return ins_err_sys(err, ENOMEM, "%s", name);
+	return ins_write_file_atomic(dirfd, name, text, strlen(text), err);
+}
+
+json_t *ins_store_read_index(struct ins_store *s, struct ins_error *err)
+{
+	json_t *index = ins_read_json_at(s->imagesfd, "index.json", err);
+
+	if (!index)
 		return ins_err_prefix(err, "%s/images", s->root), NULL;
-	index = json_loadb(text, len, 0, &je);
-	if (!index || !json_is_array(json_object_get(index, "manifests"))) {
+	if (!json_is_array(json_object_get(index, "manifests"))) {
 		json_decref(index);
 		return ins_err(err, EBADMSG, "%s/images/index.json: not an OCI index", s->root), NULL;
 	}
@@ -322,11 +349,7 @@ json_t *ins_store_read_index(struct ins_store *s, struct ins_error *err)
 
 int ins_store_write_index(struct ins_store *s, json_t *index, struct ins_error *err)
 {
-	_cleanup_free_ char *text = json_dumps(index, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-	if (!text)
-		return ins_err_sys(err, ENOMEM, "index.json");
-	return ins_write_file_atomic(s->imagesfd, "index.json", text, strlen(text), err);
+	return ins_write_json_at(s->imagesfd, "index.json", index, err);
 }
 
 int ins_store_mktemp_dir(struct ins_store *s, char **name, struct ins_error *err)

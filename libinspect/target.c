@@ -1,10 +1,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "inspect/container.h"
 #include "inspect/proc.h"
 #include "inspect/target.h"
 
@@ -22,14 +24,42 @@ static int read_alive_stat(const char *spec, pid_t pid, struct ins_proc_stat *st
 	return 0;
 }
 
+/* PID 1 of the ctk container named (or id-prefixed) SPEC in the default store. */
+static pid_t container_pid(const char *spec, struct ins_error *err)
+{
+	struct ins_store s;
+	struct ins_container c;
+	char containers[4096];
+	pid_t pid;
+
+	/* No store, no containers: looking for one must not create it. */
+	snprintf(containers, sizeof(containers), "%s/containers", ins_store_default_root());
+	if (access(containers, F_OK) < 0)
+		return ins_err(err, ESRCH, "%s: no such process or container", spec), 0;
+	if (ins_store_open(NULL, &s, err) < 0)
+		return 0;
+	if (ins_container_load(&s, spec, &c, err) < 0) {
+		ins_store_close(&s);
+		if (err->code == ENOENT)
+			ins_err(err, ESRCH, "%s: no such process or container", spec);
+		return 0;
+	}
+	pid = ins_container_pid(&c);
+	if (!pid)
+		ins_err(err, ESRCH, "%s: container %.12s is not running", spec, c.id);
+	ins_container_free(&c);
+	ins_store_close(&s);
+	return pid;
+}
+
 int ins_target_resolve(const char *spec, struct ins_target *t, struct ins_error *err)
 {
 	struct ins_proc_stat st;
 	pid_t pid = ins_parse_pid(spec);
 
 	*t = (struct ins_target)INS_TARGET_INIT;
-	if (!pid)
-		return ins_err(err, EINVAL, "%s: not a PID", spec);
+	if (!pid && !(pid = container_pid(spec, err)))
+		return -1;
 	t->pidfd = pidfd_open(pid, 0); /* always close-on-exec */
 	if (t->pidfd < 0 && errno == ESRCH)
 		return ins_err(err, ESRCH, "%s: no such process", spec);

@@ -1,4 +1,6 @@
 #include <ctype.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "inspect/store.h"
 
 INS_LAZYLIB_DEFINE(smartcols, "libsmartcols.so.1", SMARTCOLS_SYMBOLS)
 
@@ -215,4 +218,40 @@ int cli_table_list_columns(const struct cli_table *t, const char *prog,
 		smartcols.scols_line_set_data(ln, 2, columns[i].help);
 	}
 	return cli_table_print(tb, prog);
+}
+
+int cli_open_store(const char *prog, struct ins_store *s)
+{
+	struct ins_error err;
+
+	if (ins_store_open(NULL, s, &err) < 0)
+		return cli_fail(prog, &err);
+	return EXIT_OK;
+}
+
+int cli_parse_plain(int argc, char **argv, void (*usage)(FILE *, const char *))
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (opt != 'h')
+			return cli_usage_hint(argv[0]);
+		usage(stdout, argv[0]);
+		exit(EXIT_OK);
+	}
+	return EXIT_OK;
+}
+
+int cli_status_of(int wstatus)
+{
+	if (WIFSIGNALED(wstatus)) {
+		signal(WTERMSIG(wstatus), SIG_DFL);
+		raise(WTERMSIG(wstatus));
+		return 128 + WTERMSIG(wstatus); /* a signal whose default is to be ignored */
+	}
+	return WEXITSTATUS(wstatus);
 }

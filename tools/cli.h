@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "inspect/error.h"
 #include "smartcols.h"
@@ -18,6 +19,15 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 int tool_ns(int argc, char **argv);
 int tool_enter(int argc, char **argv);
 int tool_image(int argc, char **argv);
+int tool_run(int argc, char **argv);
+int tool_ps(int argc, char **argv);
+int tool_logs(int argc, char **argv);
+int tool_stop(int argc, char **argv);
+int tool_kill(int argc, char **argv);
+int tool_wait(int argc, char **argv);
+int tool_rm(int argc, char **argv);
+int tool_exec(int argc, char **argv);
+int tool_volume(int argc, char **argv);
 
 /* "ctk TOOL: message" on stderr. */
 void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -27,6 +37,22 @@ int cli_fail(const char *prog, const struct ins_error *err);
 int cli_usage_hint(const char *prog);
 /* "ctk TOOL: message" plus a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The exit code that reproduces a child's WSTATUS. A child killed by a
+ * signal is mirrored by raising that signal here, so this does not return.
+ */
+int cli_status_of(int wstatus);
+
+struct ins_store;
+/* Opens the store in CTK_ROOT; prints why not and returns EXIT_ERROR when it cannot. */
+int cli_open_store(const char *prog, struct ins_store *s);
+
+/*
+ * Parses argv for a tool whose only option is -h (its own usage); returns
+ * EXIT_OK with optind at the first argument, or a usage code.
+ */
+int cli_parse_plain(int argc, char **argv, void (*usage)(FILE *, const char *));
 
 /* One column a tool can show. */
 struct cli_column {

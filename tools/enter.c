@@ -3,11 +3,9 @@
  * flags, entered through a pidfd, and hardened like a container runtime's
  * exec (no fd of ours reaches the command, the cwd is checked).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "cli.h"
 #include "inspect/cleanup.h"
@@ -252,19 +250,6 @@ static __attribute__((noreturn)) void leave(int code)
 	_exit(code);
 }
 
-/* Exits the way the command did, so a shell sees the same status. */
-static __attribute__((noreturn)) void exit_like(int wstatus)
-{
-	if (WIFSIGNALED(wstatus)) {
-		int sig = WTERMSIG(wstatus);
-
-		signal(sig, SIG_DFL);
-		raise(sig);
-		leave(128 + sig);
-	}
-	leave(WEXITSTATUS(wstatus));
-}
-
 int tool_enter(int argc, char **argv)
 {
 	struct enter_cmd c = { .prog = argv[0] };
@@ -293,5 +278,5 @@ int tool_enter(int argc, char **argv)
 	}
 	if (rc < 0)
 		leave(cli_fail(c.prog, &err));
-	exit_like(wstatus);
+	leave(cli_status_of(wstatus));
 }

@@ -61,15 +61,6 @@ static int parse_table_args(const char *prog, int argc, char **argv, struct cli_
 	return EXIT_OK;
 }
 
-static int open_store(const char *prog, struct ins_store *s)
-{
-	struct ins_error err;
-
-	if (ins_store_open(NULL, s, &err) < 0)
-		return cli_fail(prog, &err);
-	return EXIT_OK;
-}
-
 static json_t *image_json(const struct ins_image *img)
 {
 	json_t *layers = json_array();
@@ -123,7 +114,7 @@ static int cmd_import(const char *prog, int argc, char **argv)
 		free(changes);
 		return cli_usage_error(prog, "import takes one SRC");
 	}
-	rc = open_store(prog, &s);
+	rc = cli_open_store(prog, &s);
 	if (rc == EXIT_OK && ins_image_import(&s, argv[optind], &o, &img, &err) < 0)
 		rc = cli_fail(prog, &err);
 	if (rc == EXIT_OK) {
@@ -223,7 +214,7 @@ static int cmd_ls(const char *prog, int argc, char **argv)
 	if (cli_table_columns(&t, prog, ls_columns, sizeof(ls_columns) / sizeof(ls_columns[0]), ls_defaults,
 			      sizeof(ls_defaults) / sizeof(int)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_store(prog, &s)) != EXIT_OK)
+	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
 		return rc;
 	if (ins_image_list(&s, &imgs, &n, &err) < 0 || !(tb = cli_table_new(&t, ls_columns, "images", &err))) {
 		ins_image_list_free(imgs, n);
@@ -266,7 +257,7 @@ static int cmd_rm(const char *prog, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(prog, "rm takes one or more REFs");
-	if ((rc = open_store(prog, &s)) != EXIT_OK)
+	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
 		return rc;
 	for (int i = optind; i < argc; i++)
 		if (ins_image_remove(&s, argv[i], &err) < 0)
@@ -327,7 +318,7 @@ static int cmd_history(const char *prog, int argc, char **argv)
 	if (cli_table_columns(&t, prog, history_columns, sizeof(history_columns) / sizeof(history_columns[0]),
 			      history_defaults, sizeof(history_defaults) / sizeof(int)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_store(prog, &s)) != EXIT_OK)
+	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
 		return rc;
 	if (ins_image_load(&s, argv[optind], &img, &err) < 0 || ins_image_history(&img, &rows, &n, &err) < 0 ||
 	    !(tb = cli_table_new(&t, history_columns, "history", &err)))

@@ -17,8 +17,17 @@ static const struct tool {
 	const char *summary;
 } tools[] = {
 	{ "enter", tool_enter, "run a command inside a target's namespaces (nsenter-style)" },
+	{ "exec", tool_exec, "run a command in a running container (docker exec)" },
 	{ "image", tool_image, "manage images: import, ls, rm, history" },
+	{ "kill", tool_kill, "send a signal to containers" },
+	{ "logs", tool_logs, "print a detached container's output" },
 	{ "ns", tool_ns, "list namespaces: every one on the host, or a target's" },
+	{ "ps", tool_ps, "list containers" },
+	{ "rm", tool_rm, "remove containers" },
+	{ "run", tool_run, "run a container from an image" },
+	{ "stop", tool_stop, "stop containers: SIGTERM, then SIGKILL" },
+	{ "volume", tool_volume, "manage volumes: ls, inspect, rm, prune" },
+	{ "wait", tool_wait, "wait for containers to exit" },
 };
 
 static void usage(FILE *out)

@@ -175,8 +175,10 @@ Test(core, targets_are_pids_that_exist)
 	struct ins_target t;
 	struct ins_error err;
 
+	setenv("CTK_ROOT", "/nonexistent-ctk-root", 1);
 	cr_assert_eq(ins_target_resolve("12abc", &t, &err), -1);
-	cr_assert_str_eq(err.msg, "12abc: not a PID");
+	cr_assert_str_eq(err.msg, "12abc: no such process or container");
+	cr_assert_eq(access("/nonexistent-ctk-root", F_OK), -1, "looking up a name made a store");
 	cr_assert_eq(ins_target_resolve("0", &t, &err), -1);
 	cr_assert_eq(ins_target_resolve("-5", &t, &err), -1);
 	cr_assert_eq(ins_target_resolve(pidstr(getpid()), &t, &err), 0, "%s", err.msg);

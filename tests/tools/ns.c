@@ -447,7 +447,7 @@ Test(ns, bad_input_gives_one_line_and_the_documented_status)
 		const char *err;
 	} cases[] = {
 		{ { "999999999" }, 1, "ctk ns: 999999999: no such process\n" },
-		{ { "nope" }, 1, "ctk ns: nope: not a PID\n" },
+		{ { "nope" }, 1, "ctk ns: nope: no such process or container\n" },
 		{ { "-t", "bogus" }, 2, "ctk ns: unknown namespace type: bogus\n" },
 		{ { "-o", "BOGUS" }, 2, "ctk ns: unknown column: BOGUS\n" },
 		{ { "-T", "1" }, 2, NULL },

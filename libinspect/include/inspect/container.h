@@ -109,6 +109,27 @@ int ins_container_wait(struct ins_store *s, const char *id, int *code, struct in
 int ins_container_remove(struct ins_store *s, struct ins_container *c, bool force, bool volumes,
 			 struct ins_error *err);
 
+/* What ctk exec runs in a container, and how. */
+struct ins_exec_spec {
+	char *const *argv;
+	const char *const *env; /* -e K=V on top of the container's environment */
+	size_t nenv;
+	const char *workdir; /* NULL: the container's */
+	const char *user; /* NULL: the container's; names from its /etc/passwd */
+};
+
+/*
+ * Runs a command in the running container NAME, as docker exec does: every
+ * namespace of its PID 1, its cgroups, its environment, working directory
+ * and user, with ctk enter's hardening; logged in its exec.log. Returns 0
+ * with the command's wait status, INS_EXEC_FAILED when it cannot run.
+ */
+int ins_container_exec(struct ins_store *s, const char *name, const struct ins_exec_spec *x, int *wstatus,
+		       struct ins_error *err);
+
+/* The log of a detached container, open for reading (ENOENT: it ran in the foreground). */
+int ins_container_open_log(const struct ins_container *c, struct ins_error *err);
+
 /* Appends ARGV to the container's exec.log (what ctk exec ran in it). */
 int ins_container_log_exec(const struct ins_container *c, char *const argv[], struct ins_error *err);
 

@@ -42,6 +42,13 @@ int ins_remove_tree_at(int dirfd, const char *name, struct ins_error *err);
  */
 int ins_open_beneath(int root, const char *path, int flags, struct ins_error *err);
 
+/*
+ * Opens PATH inside the directory ROOT as a process chrooted there would:
+ * "/", ".." and absolute symlinks all stop at ROOT (openat2
+ * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS).
+ */
+int ins_open_in_root(int root, const char *path, int flags, struct ins_error *err);
+
 /* True for the errno values that mean "the process went away meanwhile". */
 static inline int ins_errno_is_gone(int code)
 {

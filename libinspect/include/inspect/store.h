@@ -29,6 +29,8 @@ struct ins_store {
 	int blobsfd; /* images/blobs/sha256 */
 	int imagesfd;
 	int layersfd;
+	int containersfd;
+	int volumesfd;
 	int tmpfd;
 	int lockfd; /* -1 unless locked */
 };
@@ -85,6 +87,11 @@ int ins_store_put_json(struct ins_store *s, json_t *doc, struct ins_digest *out,
 /* index.json: read, and replace atomically. */
 json_t *ins_store_read_index(struct ins_store *s, struct ins_error *err);
 int ins_store_write_index(struct ins_store *s, json_t *index, struct ins_error *err);
+
+/* A JSON file PATH below DIRFD, parsed. */
+json_t *ins_read_json_at(int dirfd, const char *path, struct ins_error *err);
+/* Writes DOC to NAME in DIRFD atomically (indented, keys in insertion order). */
+int ins_write_json_at(int dirfd, const char *name, json_t *doc, struct ins_error *err);
 
 /* A fresh directory in tmp/ (O_DIRECTORY fd); *NAME gets its name (malloc'd). */
 int ins_store_mktemp_dir(struct ins_store *s, char **name, struct ins_error *err);

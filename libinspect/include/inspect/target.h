@@ -1,7 +1,8 @@
 /*
  * TARGET resolution, in one place: every tool turns its TARGET argument into
- * a struct ins_target here. A TARGET is a PID today; container names and other
- * runtimes' ids resolve here too as they arrive.
+ * a struct ins_target here. A TARGET is a PID, or the name or id prefix of a
+ * ctk container (its PID 1); other runtimes' ids resolve here too as they
+ * arrive.
  */
 #ifndef INSPECT_TARGET_H
 #define INSPECT_TARGET_H
