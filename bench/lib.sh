@@ -291,3 +291,113 @@ bench_require_json_tool() {
 	command -v jq >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 ||
 		bench_die "need jq or python3 to read JSON"
 }
+
+# ---------------------------------------------------------------- containers
+#
+# For the container benchmarks (run.sh, exec.sh): Debian packages, teardown
+# steps that run at exit before bench_cleanup, a busybox image in a private
+# CTK_ROOT, OCI bundles for crun or runc (state under --root in BENCH_TMP),
+# and a podman whose storage, state and configuration live in BENCH_TMP.
+# Peer container ids start with "ctkbench-PID-" so that leftovers are ours.
+
+BENCH_DEFERRED=()
+BENCH_CT_PREFIX="ctkbench-$$"
+
+# bench_defer CMD [ARG...]: run CMD at exit, before bench_cleanup, the last
+# registered first (teardown mirrors setup).  Its failures are ignored; it
+# must not exit.
+bench_defer() {
+	local q
+	printf -v q '%q ' "$@"
+	BENCH_DEFERRED+=("$q")
+	trap bench__deferred_cleanup EXIT
+}
+
+bench__return() {
+	return "$1"
+}
+
+bench__deferred_cleanup() {
+	local rc=$? i
+	trap - EXIT
+	trap '' INT TERM HUP
+	set +e
+	for ((i = ${#BENCH_DEFERRED[@]} - 1; i >= 0; i--)); do
+		eval "${BENCH_DEFERRED[i]}"
+	done
+	BENCH_DEFERRED=()
+	bench__return "$rc"
+	bench_cleanup
+}
+
+# bench_pkg_installed PKG: whether the Debian package PKG is installed.
+bench_pkg_installed() {
+	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
+}
+
+bench__apt_get() {
+	DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 \
+		--no-install-recommends "$@"
+}
+
+# bench_apt_install PKG...: install those of PKG... that are missing with
+# apt-get (without recommends), updating the package lists should the first
+# attempt fail.  Returns 1, having said why, if they cannot be installed.
+bench_apt_install() {
+	local missing=() p log=$BENCH_TMP/apt.log
+	for p in "$@"; do
+		bench_pkg_installed "$p" || missing+=("$p")
+	done
+	((${#missing[@]} > 0)) || return 0
+	if ! command -v apt-get >/dev/null 2>&1; then
+		bench_note "cannot install ${missing[*]}: no apt-get"
+		return 1
+	fi
+	bench_note "installing ${missing[*]} with apt-get..."
+	if ! bench__apt_get install "${missing[@]}" >"$log" 2>&1; then
+		bench__apt_get update >>"$log" 2>&1 || true
+		if ! bench__apt_get install "${missing[@]}" >>"$log" 2>&1; then
+			bench_note "apt-get install ${missing[*]} failed: $(grep -E '^(E|W):' "$log" | tail -n 3 | tr '\n' ' ')"
+			return 1
+		fi
+	fi
+}
+
+# bench__mounts_under DIR: the mount points at or below DIR, deepest first.
+bench__mounts_under() {
+	awk -v d="$1" '{ m = $5; gsub(/\\040/, " ", m); if (m == d || index(m, d "/") == 1) print m }' \
+		/proc/self/mountinfo | sort -r
+}
+
+# At exit, after every other teardown step: unmount what is still mounted in
+# BENCH_TMP (so that bench_cleanup's rm -rf stays inside it), or keep it.
+bench__release_tmp() {
+	local m left
+	[[ -n ${BENCH_TMP:-} && -d $BENCH_TMP ]] || return 0
+	while IFS= read -r m; do
+		[[ -n $m ]] || continue
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done < <(bench__mounts_under "$BENCH_TMP")
+	left=$(bench__mounts_under "$BENCH_TMP")
+	if [[ -n $left ]]; then
+		bench_note "still mounted, so $BENCH_TMP is left in place: $(printf '%s ' $left)"
+		BENCH_TMP=
+	fi
+}
+
+# bench_container_setup: the common start of the container benchmarks: the
+# teardown trap, the packages (crun, busybox-static and jq required; runc
+# and podman when Debian's archive has them), and the busybox image written
+# by tests/fixtures/mkimage.sh as BENCH_TMP/busybox.tar (a `docker save`
+# archive) and BENCH_TMP/rootfs.tar (its root).
+bench_container_setup() {
+	local mk=$BENCH_REPO/tests/fixtures/mkimage.sh
+	bench_defer bench__release_tmp
+	bench_apt_install busybox-static jq crun ||
+		bench_die "crun, busybox-static and jq are needed"
+	bench_apt_install runc || bench_note "runc is not available"
+	bench_apt_install podman || bench_note "podman is not available"
+	bench_require_cmds tar jq timeout mountpoint
+	"$mk" docker "$BENCH_TMP/busybox.tar" || bench_die "$mk docker failed"
+	"$mk" rootfs "$BENCH_TMP/rootfs.tar" || bench_die "$mk rootfs failed"
+}

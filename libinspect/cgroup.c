@@ -489,8 +489,10 @@ int ins_cgroup_attach(const char *path, pid_t pid, struct ins_error *err)
 	if (ins_cgroup_hiers_read(&hs, err) < 0)
 		return -1;
 	snprintf(text, sizeof(text), "%d", (int)pid);
+	/* A hierarchy mounted since the cgroup was made gets its directory now. */
 	for (size_t i = 0; i < hs.n && rc == 0; i++)
-		rc = write_limit(&hs.h[i], path, "cgroup.procs", text, err);
+		if ((rc = make_dirs(&hs.h[i], path, err)) == 0)
+			rc = write_limit(&hs.h[i], path, "cgroup.procs", text, err);
 	ins_cgroup_hiers_free(&hs);
 	return rc;
 }

@@ -104,7 +104,8 @@ int ins_container_list(struct ins_store *s, struct ins_container **cs, size_t *n
 			(*n)++;
 	}
 	closedir(d);
-	qsort(*cs, *n, sizeof(**cs), cmp_created);
+	if (*n)
+		qsort(*cs, *n, sizeof(**cs), cmp_created);
 	return 0;
 }
 
@@ -128,6 +129,7 @@ int ins_container_load(struct ins_store *s, const char *name, struct ins_contain
 	ssize_t match = -1;
 	bool ambiguous = false;
 
+	memset(c, 0, sizeof(*c));
 	if (ins_container_list(s, &all, &n, err) < 0)
 		return -1;
 	/* A name or a whole id first; then an id prefix, which must be unique. */
@@ -231,7 +233,26 @@ static bool wait_gone(int fd, int timeout_ms)
 	return poll(&p, 1, timeout_ms) > 0;
 }
 
-int ins_container_stop(const struct ins_container *c, int timeout, struct ins_error *err)
+/* After a kill: gives its supervisor a moment to record the exit, which it writes into the directory. */
+static void await_exit_record(struct ins_store *s, const char *id)
+{
+	for (int tries = 0; tries < 500; tries++) {
+		struct ins_container now;
+		struct ins_error ignored;
+		enum ins_container_status st;
+
+		if (ins_container_load(s, id, &now, &ignored) < 0)
+			return;
+		st = ins_container_status(&now);
+		ins_container_free(&now);
+		if (st == INS_CONTAINER_EXITED)
+			return;
+		usleep(10000);
+	}
+}
+
+int ins_container_stop(struct ins_store *s, const struct ins_container *c, int timeout,
+		       struct ins_error *err)
 {
 	_cleanup_close_ int fd = pin_pid1(c, err);
 
@@ -239,12 +260,13 @@ int ins_container_stop(const struct ins_container *c, int timeout, struct ins_er
 		return -1;
 	if (pidfd_send_signal(fd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
 		return ins_err_sys(err, errno, "container %.12s: SIGTERM", c->id);
-	if (wait_gone(fd, timeout * 1000))
-		return 0;
-	if (pidfd_send_signal(fd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-		return ins_err_sys(err, errno, "container %.12s: SIGKILL", c->id);
-	if (!wait_gone(fd, 10000))
-		return ins_err(err, ETIMEDOUT, "container %.12s: still running after SIGKILL", c->id);
+	if (!wait_gone(fd, timeout * 1000)) {
+		if (pidfd_send_signal(fd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+			return ins_err_sys(err, errno, "container %.12s: SIGKILL", c->id);
+		if (!wait_gone(fd, 10000))
+			return ins_err(err, ETIMEDOUT, "container %.12s: still running after SIGKILL", c->id);
+	}
+	await_exit_record(s, c->id);
 	return 0;
 }
 
@@ -300,18 +322,23 @@ int ins_container_remove(struct ins_store *s, struct ins_container *c, bool forc
 {
 	const char *cgroup = json_string_value(json_object_get(c->config, "cgroup"));
 	enum ins_container_status st = ins_container_status(c);
+	int rc;
 
 	if (st == INS_CONTAINER_RUNNING) {
 		if (!force)
 			return ins_err(err, EBUSY, "container %.12s is running: stop it first, or force", c->id);
-		if (ins_container_stop(c, 0, err) < 0)
+		if (ins_container_stop(s, c, 0, err) < 0)
 			return -1;
 	}
 	/* Its mounts lived in its own mount namespace and went with its last process. */
 	if (cgroup && ins_cgroup_remove(cgroup, err) < 0)
 		return ins_err_prefix(err, "container %.12s", c->id);
-	if (ins_remove_tree_at(s->containersfd, c->id, err) < 0)
-		return ins_err_prefix(err, "container %.12s", c->id);
+	/* A supervisor may still be writing its last record (or removing it too, with --rm). */
+	for (int tries = 0; (rc = ins_remove_tree_at(s->containersfd, c->id, err)) < 0; tries++)
+		if (err->code != ENOTEMPTY || tries == 20)
+			return ins_err_prefix(err, "container %.12s", c->id);
+		else
+			usleep(10000);
 	return volumes ? remove_volumes(s, c, err) : 0;
 }
 

@@ -265,8 +265,11 @@ static int collect_used(struct ins_store *s, struct hexset *blobs, struct hexset
 	ins_image_list_free(imgs, n);
 	if (rc)
 		return ins_err_sys(err, ENOMEM, "image references");
-	qsort(blobs->v, blobs->n, sizeof(*blobs->v), cmp_str);
-	qsort(layers->v, layers->n, sizeof(*layers->v), cmp_str);
+	/* qsort wants a real array, even of nothing. */
+	if (blobs->n)
+		qsort(blobs->v, blobs->n, sizeof(*blobs->v), cmp_str);
+	if (layers->n)
+		qsort(layers->v, layers->n, sizeof(*layers->v), cmp_str);
 	return 0;
 }
 

@@ -493,7 +493,8 @@ int ins_ns_table_read(const struct ins_ns_table_opts *opts, struct ins_ns_table 
 		ins_ns_table_free(tab);
 		return -1;
 	}
-	qsort(tab->ns, tab->n, sizeof(*tab->ns), cmp_ns);
+	if (tab->n)
+		qsort(tab->ns, tab->n, sizeof(*tab->ns), cmp_ns);
 	return 0;
 }
 

@@ -58,6 +58,13 @@ int ins_target_resolve(const char *spec, struct ins_target *t, struct ins_error 
 	pid_t pid = ins_parse_pid(spec);
 
 	*t = (struct ins_target)INS_TARGET_INIT;
+	/* Digits that are no live PID may still start a container id. */
+	if (pid && kill(pid, 0) < 0 && errno == ESRCH) {
+		struct ins_error not_container;
+		pid_t cpid = container_pid(spec, &not_container);
+
+		pid = cpid ? cpid : pid;
+	}
 	if (!pid && !(pid = container_pid(spec, err)))
 		return -1;
 	t->pidfd = pidfd_open(pid, 0); /* always close-on-exec */

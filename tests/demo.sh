@@ -1,35 +1,52 @@
 #!/usr/bin/env bash
-# make demo: ctk at work on a process it starts in new namespaces.
+# make demo: ctk runs a container from a busybox image and dissects it.
 #
 # Usage: tests/demo.sh [CTK_BINARY]   (as root)
+#
+# Everything lives in a throwaway CTK_ROOT that is removed at the end.
 set -euo pipefail
 
-CTK=${1:-build/ctk}
+CTK=$(realpath "${1:-build/ctk}")
+HERE=$(cd "$(dirname "$0")" && pwd)
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (it makes namespaces and enters them)" >&2; exit 1; }
 
-# A small "container": a shell that sets its hostname and sleeps, as PID 1
-# of new PID, mount, UTS, IPC and network namespaces.
-unshare --fork --kill-child --pid --mount-proc --uts --ipc --net \
-	sh -c 'hostname ctk-demo; exec sleep infinity' &
-holder=$!
-trap 'kill -KILL "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true' EXIT
-
-target=
-for _ in $(seq 100); do
-	target=$(cat "/proc/$holder/task/$holder/children" 2>/dev/null | awk '{print $1}')
-	[[ -n $target && $(cat "/proc/$target/comm" 2>/dev/null) == sleep ]] && break
-	sleep 0.05
-done
-[[ -n $target ]] || { echo "demo: the target never started" >&2; exit 1; }
+export CTK_ROOT
+CTK_ROOT=$(mktemp -d /tmp/ctk-demo-XXXXXX)
+cleanup() {
+	"$CTK" rm -f -v demo >/dev/null 2>&1 || true
+	rm -rf "$CTK_ROOT"
+}
+trap cleanup EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-echo "A process in new namespaces: PID $target (sleep, PID 1 of its own PID namespace)."
-step "$CTK" ns
-step "$CTK" ns "$target"
-step "$CTK" ns -t uts -t net -o NS,TYPE,NPROCS,PID,PATH
-step "$CTK" ns --tree -t pid,user
-step "$CTK" enter -t "$target" -u hostname
-step "$CTK" enter -t "$target" -a sh -c 'echo "inside: hostname $(hostname), my PID $$"; ps -e -o pid,comm'
-step "$CTK" enter -t "$target" -n -- ip -brief link
-step "$CTK" ns --json "$target"
+echo "A busybox image from Debian's busybox-static, in the docker save format (tests/fixtures/mkimage.sh),"
+echo "and a store of our own: CTK_ROOT=$CTK_ROOT"
+"$HERE/fixtures/mkimage.sh" docker "$CTK_ROOT/busybox.tar" --layers 3
+step "$CTK" image import "$CTK_ROOT/busybox.tar"
+step "$CTK" image history busybox
+
+echo
+echo "A container: detached, with an anonymous volume at /data and cgroup limits."
+step "$CTK" run -d --name demo --hostname demo -v /data --memory 64m --cpus 0.5 --pids-limit 64 \
+	busybox sh -c 'echo "hello from $(hostname)"; while :; do sleep 1; done'
+step "$CTK" ps
+step "$CTK" exec demo sh -c 'echo "inside: PID $$, hostname $(hostname)"; ps -o pid,args; echo data > /data/file; mount | grep -E " / | /data "'
+step "$CTK" logs demo
+
+echo
+echo "Dissecting it from the host: its namespaces, and where its volume lives."
+step "$CTK" ns demo
+step "$CTK" ns -t uts,pid,net -o NS,TYPE,NPROCS,PID,COMMAND
+step "$CTK" volume ls
+volume=$("$CTK" volume ls -n -r -o MOUNTPOINT)
+step cat "$volume/file"
+echo
+echo "The host's own tools, in its namespaces, started in its root (for images without tools):"
+step "$CTK" enter --tools demo ls
+step "$CTK" enter --tools demo hostname
+
+echo
+step "$CTK" stop -t 1 demo
+step "$CTK" ps -a
+step "$CTK" rm -v demo

@@ -280,11 +280,16 @@ int run_argv(struct run *r, const struct run_opts *o, char *const argv[])
 	if (r->pid < 0)
 		return -1;
 	if (r->pid == 0) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		/* A command that hangs must not outlive a test that timed out. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(null, 0);
+		if (o->input) {
+			in = memfd_create("in", MFD_CLOEXEC);
+			if (in < 0 || write(in, o->input, strlen(o->input)) < 0 || lseek(in, 0, SEEK_SET) < 0)
+				_exit(122);
+		}
+		dup2(in, 0);
 		dup2(out, 1);
 		dup2(err, 2);
 		if (o->leak_fd > 2) {

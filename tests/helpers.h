@@ -52,6 +52,7 @@ struct run_opts {
 	int leak_fd; /* when > 2: an fd left open without close-on-exec, to see if it leaks */
 	char *const *env; /* the environment (NULL: ours) */
 	bool background; /* return at once with r->pid running; finish with run_wait */
+	const char *input; /* its standard input (NULL: /dev/null) */
 };
 
 /* Waits for a background run and captures its output. */

@@ -62,23 +62,31 @@ int tool_exec(int argc, char **argv)
 			interactive = true;
 		} else if (opt == 'h') {
 			usage(stdout, prog);
+			free(env);
 			return EXIT_OK;
 		} else {
+			free(env);
 			return cli_usage_hint(prog);
 		}
 	}
-	if (argc - optind < 2)
+	if (argc - optind < 2) {
+		free(env);
 		return cli_usage_error(prog, "exec takes a CONTAINER and a CMD");
+	}
 	x.argv = argv + optind + 1;
 	if (!interactive) {
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-		if (null < 0 || dup2(null, 0) < 0)
+		if (null < 0 || dup2(null, 0) < 0) {
+			free(env);
 			return EXIT_ERROR;
+		}
 		close(null);
 	}
-	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
+	if ((rc = cli_open_store(prog, &s)) != EXIT_OK) {
+		free(env);
 		return rc;
+	}
 	rc = ins_container_exec(&s, argv[optind], &x, &wstatus, &err);
 	ins_store_close(&s);
 	free(env);

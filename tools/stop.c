@@ -52,7 +52,7 @@ int tool_stop(int argc, char **argv)
 		struct ins_container c;
 		struct ins_error err;
 
-		if (ins_container_load(&s, argv[i], &c, &err) < 0 || ins_container_stop(&c, timeout, &err) < 0)
+		if (ins_container_load(&s, argv[i], &c, &err) < 0 || ins_container_stop(&s, &c, timeout, &err) < 0)
 			rc = cli_fail(prog, &err);
 		else
 			printf("%s\n", argv[i]);

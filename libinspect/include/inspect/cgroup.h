@@ -81,7 +81,7 @@ struct ins_cgroup_limits {
  * is left.
  */
 int ins_cgroup_create(const char *path, const struct ins_cgroup_limits *l, struct ins_error *err);
-/* Moves PID into PATH in every hierarchy. */
+/* Moves PID into PATH in every hierarchy (making PATH where it is missing). */
 int ins_cgroup_attach(const char *path, pid_t pid, struct ins_error *err);
 /* Removes PATH from every hierarchy, waiting a little for exiting members. */
 int ins_cgroup_remove(const char *path, struct ins_error *err);

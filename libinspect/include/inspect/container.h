@@ -98,8 +98,12 @@ json_t *ins_container_args(const struct ins_container *c);
 
 /* Sends SIG to PID 1 (through a pidfd: never to a successor of its PID). */
 int ins_container_kill(const struct ins_container *c, int sig, struct ins_error *err);
-/* SIGTERM, then SIGKILL after TIMEOUT seconds; returns once PID 1 is gone. */
-int ins_container_stop(const struct ins_container *c, int timeout, struct ins_error *err);
+/*
+ * SIGTERM, then SIGKILL after TIMEOUT seconds; returns once PID 1 is gone
+ * and (within a few seconds) its supervisor has recorded the exit.
+ */
+int ins_container_stop(struct ins_store *s, const struct ins_container *c, int timeout,
+		       struct ins_error *err);
 /* Waits until the container has exited and its exit is recorded; *CODE gets its exit code. */
 int ins_container_wait(struct ins_store *s, const char *id, int *code, struct ins_error *err);
 /*
