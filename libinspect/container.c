@@ -289,6 +289,11 @@ int ins_container_wait(struct ins_store *s, const char *id, int *code, struct in
 			ins_container_free(&c);
 			return ins_err(err, ECHILD, "container %.12s: gone without an exit status (its supervisor died)", id);
 		}
+		/* Being started takes a moment; "created" for seconds means it never will be. */
+		if (st == INS_CONTAINER_CREATED && tries > 500) {
+			ins_container_free(&c);
+			return ins_err(err, ECHILD, "container %.12s: created but never started", id);
+		}
 		/* Running: sleep until PID 1 ends, then until the supervisor has recorded it. */
 		fd = st == INS_CONTAINER_RUNNING ? pin_pid1(&c, err) : -1;
 		ins_container_free(&c);

@@ -316,7 +316,7 @@ static int set_credentials(const struct plan *p, struct ins_error *err)
 		gid_t gid = o->set_gid ? o->gid : 0;
 
 		/* A user namespace may deny setgroups (after "deny" in /proc/PID/setgroups). */
-		if (setgroups(0, NULL) < 0 && errno != EPERM)
+		if (setgroups(o->groups ? o->ngroups : 0, o->groups) < 0 && errno != EPERM)
 			return ins_err_sys(err, errno, "setgroups");
 		if (setgid(gid) < 0)
 			return ins_err_sys(err, errno, "setgid %u", (unsigned)gid);

@@ -108,6 +108,8 @@ int ins_container_exec(struct ins_store *s, const char *name, const struct ins_e
 		o.wd_dir = x->workdir ? x->workdir : json_string_value(json_object_get(process, "cwd"));
 		o.uid = u.uid;
 		o.gid = u.gid;
+		o.groups = u.groups;
+		o.ngroups = u.ngroups;
 		rc = ins_enter_run(&o, x->argv, envp, wstatus, err);
 	}
 	if (t.spec)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "inspect/cleanup.h"
+#include "inspect/container.h"
 #include "inspect/fileio.h"
 #include "inspect/image.h"
 #include "u64map.h"
@@ -246,7 +247,32 @@ static void hexset_free(struct hexset *set)
 	free(set->v);
 }
 
-/* What the images of the index use: their blobs, and their unpacked layers. */
+/* The unpacked layers containers run on: kept, whatever happens to their images. */
+static int add_container_layers(struct ins_store *s, struct hexset *layers, struct ins_error *err)
+{
+	struct ins_container *cs;
+	size_t n;
+	int rc = 0;
+
+	if (ins_container_list(s, &cs, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t j;
+		json_t *v;
+
+		json_array_foreach(json_object_get(json_object_get(cs[i].config, "image"), "layers"), j, v) {
+			struct ins_digest d;
+
+			if (json_string_value(v) &&
+			    snprintf(d.s, sizeof(d.s), "sha256:%s", json_string_value(v)) == INS_DIGEST_LEN)
+				rc |= hexset_add(layers, &d);
+		}
+	}
+	ins_container_list_free(cs, n);
+	return rc ? ins_err_sys(err, ENOMEM, "container layers") : 0;
+}
+
+/* What the images of the index use (their blobs, their unpacked layers), and the layers of containers. */
 static int collect_used(struct ins_store *s, struct hexset *blobs, struct hexset *layers,
 			struct ins_error *err)
 {
@@ -265,6 +291,8 @@ static int collect_used(struct ins_store *s, struct hexset *blobs, struct hexset
 	ins_image_list_free(imgs, n);
 	if (rc)
 		return ins_err_sys(err, ENOMEM, "image references");
+	if (add_container_layers(s, layers, err) < 0)
+		return -1;
 	/* qsort wants a real array, even of nothing. */
 	if (blobs->n)
 		qsort(blobs->v, blobs->n, sizeof(*blobs->v), cmp_str);
@@ -309,6 +337,28 @@ int ins_image_gc(struct ins_store *s, struct ins_error *err)
 	return rc;
 }
 
+/* Whether a container was made from IMG (then ERR says which). */
+static bool used_by_container(struct ins_store *s, const struct ins_image *img, struct ins_error *err)
+{
+	struct ins_container *cs;
+	size_t n;
+	bool used = false;
+
+	if (ins_container_list(s, &cs, &n, err) < 0)
+		return true;
+	for (size_t i = 0; i < n && !used; i++) {
+		const char *id = json_string_value(json_object_get(json_object_get(cs[i].config, "image"), "id"));
+
+		if (id && strcmp(id, img->id.s) == 0) {
+			used = true;
+			ins_err(err, EBUSY, "%s: used by container %.12s (remove it first)",
+				img->ref ? img->ref : img->id.s, cs[i].id);
+		}
+	}
+	ins_container_list_free(cs, n);
+	return used;
+}
+
 int ins_image_remove(struct ins_store *s, const char *name, struct ins_error *err)
 {
 	struct ins_image img;
@@ -319,6 +369,10 @@ int ins_image_remove(struct ins_store *s, const char *name, struct ins_error *er
 
 	if (ins_store_lock(s, err) < 0 || ins_image_load(s, name, &img, err) < 0)
 		return -1;
+	if (used_by_container(s, &img, err)) {
+		ins_image_free(&img);
+		return -1;
+	}
 	/* A name that is the image's reference drops that reference; an id drops them all. */
 	{
 		_cleanup_free_ char *ref = ins_ref_normalize(name);

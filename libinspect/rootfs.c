@@ -191,7 +191,9 @@ static int populate_dev(int root, struct ins_error *err)
 	if (dev < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
-		if (mknodat(dev, devices[i].name, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor)) < 0)
+		/* 0666 whatever the umask: every user of the container writes to /dev/null. */
+		if (mknodat(dev, devices[i].name, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor)) < 0 ||
+		    fchmodat(dev, devices[i].name, 0666, 0) < 0)
 			return ins_err_sys(err, errno, "/dev/%s", devices[i].name);
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlinkat(links[i][1], dev, links[i][0]) < 0)

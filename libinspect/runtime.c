@@ -104,7 +104,8 @@ static json_t *process_args(const struct ins_run_spec *spec, json_t *image_confi
 
 	if (!args)
 		return ins_err_sys(err, ENOMEM, "process"), NULL;
-	if (spec->entrypoint)
+	/* --entrypoint "" clears the image's ENTRYPOINT (and CMD) without a new one. */
+	if (spec->entrypoint && *spec->entrypoint)
 		json_array_append_new(args, json_string(spec->entrypoint));
 	json_array_foreach(entrypoint, i, v)
 		json_array_append(args, v);
@@ -167,6 +168,19 @@ static json_t *process_env(const struct ins_run_spec *spec, json_t *image_config
 	return env;
 }
 
+/* Removes the anonymous volumes of VOLS (config entries) that a failed run made. */
+static void drop_anonymous(struct ins_store *s, json_t *vols)
+{
+	struct ins_error ignored;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(vols, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "type")) ?: "", "anonymous") == 0)
+			ins_volume_remove(s, json_string_value(json_object_get(v, "name")), &ignored);
+	json_decref(vols);
+}
+
 /* -v specs into config entries, making anonymous and named volumes as needed. */
 static json_t *resolve_volumes(struct ins_store *s, const struct ins_run_spec *spec, struct ins_error *err)
 {
@@ -180,14 +194,15 @@ static json_t *resolve_volumes(struct ins_store *s, const struct ins_run_spec *s
 		json_t *entry;
 
 		if (bind && (vs->source[0] != '/' || stat(vs->source, &st) < 0)) {
-			json_decref(vols);
-			return vs->source[0] != '/'
-				       ? ins_err(err, EINVAL, "-v %s: a host path must be absolute", vs->source)
-				       : ins_err_sys(err, errno, "-v %s", vs->source),
-			       NULL;
+			if (vs->source[0] != '/')
+				ins_err(err, EINVAL, "-v %s: a host path must be absolute", vs->source);
+			else
+				ins_err_sys(err, errno, "-v %s", vs->source);
+			drop_anonymous(s, vols);
+			return NULL;
 		}
 		if (!bind && ins_volume_create(s, vs->source, &v, err) < 0) {
-			json_decref(vols);
+			drop_anonymous(s, vols);
 			return NULL;
 		}
 		entry = json_pack("{s:s,s:s?,s:s,s:s,s:b}", "type",
@@ -196,7 +211,7 @@ static json_t *resolve_volumes(struct ins_store *s, const struct ins_run_spec *s
 				  vs->readonly);
 		ins_volume_free(&v);
 		if (!entry || json_array_append_new(vols, entry) < 0) {
-			json_decref(vols);
+			drop_anonymous(s, vols);
 			return ins_err_sys(err, ENOMEM, "volumes"), NULL;
 		}
 	}
@@ -532,21 +547,26 @@ static int read_report(struct launch *L, struct failure *f)
 	return n == (ssize_t)sizeof(*f) ? -1 : 0;
 }
 
-/* Tells a waiting `ctk run -d` the outcome: "" for started, else the message. */
-static void notify(int fd, const char *msg)
+/* Tells a waiting `ctk run -d` how the start went: RC as supervise returns it, and ERR. */
+static void notify(int fd, int rc, const struct ins_error *err)
 {
-	if (fd >= 0) {
-		if (write(fd, msg, strlen(msg) + 1) < 0)
-			return;
+	struct failure f = { .code = rc == 0 ? 0 : err->code, .exec = rc == INS_EXEC_FAILED };
+
+	if (fd < 0)
+		return;
+	if (rc != 0)
+		snprintf(f.msg, sizeof(f.msg), "%s", err->msg);
+	if (write(fd, &f, sizeof(f)) == sizeof(f))
 		close(fd);
-	}
 }
 
 /*
  * Clones the container, places it in its cgroups, waits for the outcome of
  * its start and, once the application runs, supervises it to the end:
- * relayed signals, recorded exit, cgroups removed, the container too with
- * --rm. READY (a detached run's pipe, or -1) learns how the start went.
+ * relayed signals, recorded exit. Its cgroups stay until the container is
+ * removed, so that what happened to it (an OOM kill, its peak memory) can
+ * still be read. READY (a detached run's pipe, or -1) learns how the start
+ * went.
  */
 static int supervise(struct launch *L, int ready, int *wstatus, struct ins_error *err)
 {
@@ -573,7 +593,7 @@ static int supervise(struct launch *L, int ready, int *wstatus, struct ins_error
 	}
 	if (rc == 0)
 		rc = record_running(L, pid, err);
-	notify(ready, rc == 0 ? "" : err->msg);
+	notify(ready, rc, err);
 	if (rc == 0) {
 		rc = ins_relay_wait(&relay, pid, wstatus, err);
 	} else {
@@ -626,8 +646,10 @@ static __attribute__((noreturn)) void detached_supervisor(struct launch *L, int 
 	struct ins_error err;
 	int wstatus = 0;
 
-	if (setsid() < 0 || redirect_to_log(L, &err) < 0) {
-		notify(ready, setsid() < 0 ? "setsid failed" : err.msg);
+	/* Nothing of the caller's: not its session, not its output, not its working directory. */
+	if ((setsid() < 0 && ins_err_sys(&err, errno, "setsid")) || redirect_to_log(L, &err) < 0 ||
+	    (chdir("/") < 0 && ins_err_sys(&err, errno, "chdir /"))) {
+		notify(ready, -1, &err);
 		_exit(1);
 	}
 	supervise(L, ready, &wstatus, &err);
@@ -642,9 +664,9 @@ static __attribute__((noreturn)) void detached_supervisor(struct launch *L, int 
  */
 static int start_detached(struct launch *L, struct ins_error *err)
 {
+	struct failure f;
 	int ready[2];
-	char msg[INS_ERROR_MSG_MAX] = "";
-	ssize_t n, got = 0;
+	ssize_t n;
 	pid_t middle;
 
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -664,13 +686,16 @@ static int start_detached(struct launch *L, struct ins_error *err)
 	close(ready[1]);
 	while (waitpid(middle, NULL, 0) < 0 && errno == EINTR)
 		;
-	while ((n = read(ready[0], msg + got, sizeof(msg) - 1 - (size_t)got)) > 0 || (n < 0 && errno == EINTR))
-		got += n > 0 ? n : 0;
+	do
+		n = read(ready[0], &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
 	close(ready[0]);
-	if (got == 0)
+	if (n != (ssize_t)sizeof(f))
 		return ins_err(err, ECHILD, "container %.12s: its supervisor died before it started", L->id);
-	if (msg[0])
-		return ins_err(err, ECANCELED, "%s", msg);
+	if (f.code) {
+		ins_err(err, f.code, "%s", f.msg);
+		return f.exec ? INS_EXEC_FAILED : -1;
+	}
 	return 0;
 }
 
@@ -733,15 +758,21 @@ int ins_container_run(struct ins_store *s, const struct ins_run_spec *spec,
 	struct launch L = { .store = s, .spec = spec, .dirfd = -1, .go = { -1, -1 }, .report = { -1, -1 } };
 	int rc;
 
-	if (spec->name && check_name(s, spec->name, err) < 0)
+	/* Under the store's lock: two runs cannot both take a name. */
+	if (ins_store_lock(s, err) < 0)
 		return -1;
-	if (create_container(&L, err) < 0) {
+	if ((spec->name && check_name(s, spec->name, err) < 0) || create_container(&L, err) < 0) {
+		ins_store_unlock(s);
 		launch_free(&L);
 		return -1;
 	}
+	ins_store_unlock(s);
 	memcpy(id, L.id, sizeof(L.id));
 	if (spec->detach) {
 		rc = start_detached(&L, err);
+		/* A supervisor that never ran leaves nobody to record or clean up. */
+		if (rc < 0 && err->code == ECHILD)
+			remove_container(&L);
 	} else {
 		rc = supervise(&L, -1, wstatus, err);
 		if (spec->remove)

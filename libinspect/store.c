@@ -151,6 +151,12 @@ int ins_store_lock(struct ins_store *s, struct ins_error *err)
 	return clear_tmp(s, err);
 }
 
+void ins_store_unlock(struct ins_store *s)
+{
+	ins_closep(&s->lockfd);
+	s->lockfd = -1;
+}
+
 int ins_blob_begin(struct ins_store *s, struct ins_blob_writer *w, struct ins_error *err)
 {
 	static unsigned counter;

@@ -69,7 +69,7 @@ static void usage(FILE *out, const char *prog)
 		"                        the target's root: the host's tools on its files\n"
 		" -h, --help             display this help\n"
 		"\n"
-		"TARGET is a PID.\n"
+		"TARGET is a PID, or the name or id (prefix) of a ctk container.\n"
 		"Exit status: CMD's; 1 when entering fails, 2 on a usage error,\n"
 		"126 when CMD cannot run, 127 when it is not found.\n",
 		prog);

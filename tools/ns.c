@@ -85,7 +85,7 @@ static void usage(FILE *out, const char *prog)
 		CLI_TABLE_USAGE
 		" -h, --help             display this help\n"
 		"\n"
-		"TARGET is a PID.\n"
+		"TARGET is a PID, or the name or id (prefix) of a ctk container.\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n",
 		prog);
 }

@@ -92,7 +92,8 @@ static int parse_size(const char *arg, long long *bytes)
 	case 'b': case 'B': case '\0': break;
 	default: return -1;
 	}
-	if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
+	/* One unit, optionally followed by a b: 64m, 64mb, 64b, 64. */
+	if (*end && end[1] && (shift == 0 || !((end[1] == 'b' || end[1] == 'B') && !end[2])))
 		return -1;
 	if (v > (LLONG_MAX >> shift))
 		return -1;

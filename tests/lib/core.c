@@ -12,6 +12,7 @@
 #include "inspect/cgroup.h"
 #include "inspect/error.h"
 #include "inspect/ns.h"
+#include "inspect/passwd.h"
 #include "inspect/proc.h"
 #include "inspect/target.h"
 
@@ -208,4 +209,30 @@ Test(core, u64map_holds_many_keys)
 	cr_assert_eq(*u64map_get(&m, 7919), 5);
 	cr_assert_eq(m.n, 20000);
 	u64map_free(&m);
+}
+
+Test(core, users_and_groups_of_a_container)
+{
+	const char *passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:100:App:/home/app:/bin/sh\n"
+			     "broken-line\nnobody:x:65534:65534::/nonexistent:/bin/false\n";
+	const char *group = "root:x:0:\nusers:x:100:\nwheel:x:10:app,root\ndocker:x:999:other,app\n";
+	struct ins_user u;
+	struct ins_error err;
+
+	cr_assert_eq(ins_user_resolve("app", passwd, group, &u, &err), 0, "%s", err.msg);
+	cr_assert_eq(u.uid, 1000);
+	cr_assert_eq(u.gid, 100);
+	cr_assert_str_eq(u.home, "/home/app");
+	cr_assert_eq(u.ngroups, 2);
+	cr_assert(u.groups[0] == 10 && u.groups[1] == 999);
+	cr_assert_eq(ins_user_resolve("1000:wheel", passwd, group, &u, &err), 0, "%s", err.msg);
+	cr_assert(u.uid == 1000 && u.gid == 10);
+	cr_assert_eq(ins_user_resolve("4321", passwd, group, &u, &err), 0, "%s", err.msg);
+	cr_assert(u.uid == 4321 && u.gid == 0 && strcmp(u.home, "/") == 0);
+	cr_assert_eq(ins_user_resolve(NULL, NULL, NULL, &u, &err), 0);
+	cr_assert(u.uid == 0 && u.gid == 0);
+	cr_assert_eq(ins_user_resolve("ghost", passwd, group, &u, &err), -1);
+	cr_assert_not_null(strstr(err.msg, "unable to find user ghost"));
+	cr_assert_eq(ins_user_resolve("app:nogroup", passwd, group, &u, &err), -1);
+	cr_assert_eq(ins_user_resolve("99999999999", passwd, group, &u, &err), -1, "ids beyond 32 bits are names");
 }

@@ -586,3 +586,48 @@ Test(run, exec_stdin_kill_signals_and_follow_logs)
 	cr_assert_str_eq(r.out, "got-usr1\n");
 	run_free(&r);
 }
+
+/* How many entries the store's directory REL holds. */
+static size_t store_entries(const char *rel)
+{
+	char path[256];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", store, rel);
+	d = opendir(path);
+	cr_assert_not_null(d, "%s", path);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(run, devices_are_for_every_user_and_images_in_use_stay)
+{
+	char hostname[16];
+	size_t layers;
+	const char *id;
+
+	image("bb");
+	cr_assert_str_eq(ctk_ok(0, "run", "--rm", "-u", "1000", "bb", "sh", "-c",
+				"echo x > /dev/null && head -c 1 /dev/zero | wc -c"),
+			 "1\n");
+	cr_assert_not_null(strstr(ctk_ok(127, "run", "-d", "bb", "no-such-command"), "No such file or directory"),
+			   "a detached run reports its exec failure like a foreground one");
+	cr_assert_str_eq(ctk_ok(0, "run", "--rm", "--entrypoint", "", "bb", "echo", "cleared"), "cleared\n");
+	ctk_ok(2, "run", "--rm", "--memory", "64bb", "bb", "true");
+	id = detach(ctk_ok(0, "run", "-d", "bb", "sleep", "100"));
+	layers = store_entries("layers");
+	cr_assert_not_null(strstr(ctk_ok(1, "image", "rm", "bb"), "used by container"));
+	cr_assert_eq(store_entries("layers"), layers);
+	snprintf(hostname, sizeof(hostname), "%.12s\n", id);
+	cr_assert_str_eq(ctk_ok(0, "exec", id, "cat", "/etc/hostname"), hostname);
+	ctk_ok(0, "rm", "-f", id);
+	/* The run whose command was not found left a container too, as docker's does. */
+	cr_assert_str_eq(ctk_ok(0, "ps", "-a", "-n", "-r", "-o", "STATUS,EXIT"), "exited 127\n");
+	remove_all_containers();
+	ctk_ok(0, "image", "rm", "bb");
+	cr_assert_eq(store_entries("layers"), 0);
+}

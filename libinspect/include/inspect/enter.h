@@ -29,6 +29,8 @@ struct ins_enter_opts {
 	bool set_uid, set_gid;
 	uid_t uid;
 	gid_t gid;
+	const gid_t *groups; /* supplementary groups with set_gid (none when NULL) */
+	size_t ngroups;
 	bool preserve_credentials; /* no setuid(0)/setgid(0) after entering a user namespace */
 	bool root; /* change root: to ROOT_DIR in the entered mount ns, else the target's root */
 	const char *root_dir;

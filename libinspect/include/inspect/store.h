@@ -47,6 +47,8 @@ void ins_store_close(struct ins_store *s);
  * which only a writer that died could have left anything in.
  */
 int ins_store_lock(struct ins_store *s, struct ins_error *err);
+/* Releases the write lock (closing the store releases it too). */
+void ins_store_unlock(struct ins_store *s);
 
 /* A blob being written: it exists under its digest only once committed. */
 struct ins_blob_writer {
