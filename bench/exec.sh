@@ -9,7 +9,8 @@
 # storage; crun with hugetlb on a v1 hierarchy, or runc, on hybrid cgroup
 # hosts), then one long-running container per engine: `ctk run -d busybox
 # sleep 1000`, `crun run -d` of a bundle running sleep 1000, and `podman run
-# -d bb sleep 1000`.  The exec commands run alternately, RUNS times each.
+# -d bb sleep 1000`.  The exec commands run alternately (ctk and crun
+# taking turns to go first, podman after them), RUNS times each.
 # Goal: ctk exec is no slower than crun exec (ratio of medians <= 1.0).
 # BENCH_WITH_PODMAN=0 leaves podman out.
 set -euo pipefail

@@ -763,17 +763,23 @@ bench__array_get() {
 
 # bench_measure_multi NAME...: like bench_measure, for any number of
 # commands: NAME's is the array BENCH_CMD_NAME.  Every round runs each
-# once, round i starting with the (i mod N)th, so that each takes each place
-# in turn.  Fills the arrays BENCH_US_NAME (microseconds).
+# once: the first two alternately first (as bench_measure does ctk and its
+# peer), then the others in order, so that whatever a slow peer leaves
+# running behind it (podman's cleanup) lands on each of the first two
+# equally often.  Fills the arrays BENCH_US_NAME (microseconds).
 bench_measure_multi() {
-	local names=("$@") n=$# i j name t total=$((BENCH_WARMUP + RUNS))
+	local names=("$@") order i name t total=$((BENCH_WARMUP + RUNS))
 	local -a cmd
 	for name in "${names[@]}"; do
 		bench_array_set "BENCH_US_$name"
 	done
 	for ((i = 0; i < total; i++)); do
-		for ((j = 0; j < n; j++)); do
-			name=${names[(i + j) % n]}
+		order=("${names[@]}")
+		if ((i % 2 == 1 && ${#names[@]} >= 2)); then
+			order[0]=${names[1]}
+			order[1]=${names[0]}
+		fi
+		for name in "${order[@]}"; do
 			bench__array_get cmd "BENCH_CMD_$name"
 			bench__time t "${cmd[@]}"
 			if ((i >= BENCH_WARMUP)); then
@@ -788,12 +794,12 @@ bench_measure_multi() {
 # GOAL" for the first PEER; ends with the RESULT line, which lists every
 # peer's median and ratio before the goal and the verdict.
 bench_report_multi() {
-	local test=$1 goal=$2 ref=$3 name med p90 rmed ratio paired verdict="" result i
+	local test=$1 goal=$2 ref=$3 name med p90 rmed ratio ratio2 paired verdict="" result i
 	local -a us ref_us peer_us
 	local -A meds
 	shift 3
-	printf 'runs: %d per command (interleaved, order rotating; %d warm-up rounds discarded)\n' \
-		"$RUNS" "$BENCH_WARMUP"
+	printf 'runs: %d per command (interleaved: %s and %s alternately first%s; %d warm-up rounds discarded)\n' \
+		"$RUNS" "$ref" "$1" "${2:+, then ${*:2}}" "$BENCH_WARMUP"
 	printf '%-10s %12s %12s\n' "" "median" "p90"
 	for name in "$ref" "$@"; do
 		bench__array_get us "BENCH_US_$name"
@@ -807,18 +813,19 @@ bench_report_multi() {
 	for name in "$@"; do
 		bench__array_get peer_us "BENCH_US_$name"
 		ratio=$(awk -v a="$rmed" -v b="${meds[$name]}" 'BEGIN { printf "%.4f", a / b }')
+		ratio2=$(awk -v a="$rmed" -v b="${meds[$name]}" 'BEGIN { printf "%.2f", a / b }')
 		paired=$(for i in "${!ref_us[@]}"; do
 			awk -v a="${ref_us[i]}" -v b="${peer_us[i]}" 'BEGIN { printf "%.6f\n", a / b }'
 		done | sort -n | awk '{ v[NR] = $1 } END {
 			printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-		printf 'ratio (%s/%s, median): %.2f   (median of per-round ratios: %s)\n' "$ref" "$name" "$ratio" "$paired"
+		printf 'ratio (%s/%s, median): %s   (median of per-round ratios: %s)\n' "$ref" "$name" "$ratio2" "$paired"
 		if [[ -z $verdict ]]; then
 			verdict=$(awk -v r="$ratio" -v g="$goal" 'BEGIN { print (r <= g) ? "PASS" : "MISS" }')
-			result+=$(awk -v n="$name" -v m="${meds[$name]}" -v r="$ratio" \
-				'BEGIN { printf " %s=%.2fms ratio=%.2f", n, m / 1000, r }')
+			result+=$(awk -v n="$name" -v m="${meds[$name]}" -v r="$ratio2" \
+				'BEGIN { printf " %s=%.2fms ratio=%s", n, m / 1000, r }')
 		else
-			result+=$(awk -v n="$name" -v m="${meds[$name]}" -v r="$ratio" \
-				'BEGIN { printf " %s=%.2fms ratio_%s=%.2f", n, m / 1000, n, r }')
+			result+=$(awk -v n="$name" -v m="${meds[$name]}" -v r="$ratio2" \
+				'BEGIN { printf " %s=%.2fms ratio_%s=%s", n, m / 1000, n, r }')
 		fi
 	done
 	printf 'goal: ratio %s/%s <= %s -> %s\n' "$ref" "$1" "$goal" "$verdict"

@@ -16,7 +16,8 @@
 # and removes it: ctk with --rm, podman with --rm, crun because `crun run`
 # deletes the container when it exits (checked below; a separate `crun
 # delete` would be timed too otherwise).  Each crun container gets a fresh
-# id.  The commands run alternately, RUNS times each.
+# id.  The commands run alternately (ctk and crun taking turns to go
+# first, podman after them), RUNS times each.
 # Goal: ctk is no slower than crun (ratio of medians ctk/crun <= 1.0).
 # BENCH_WITH_PODMAN=0 leaves podman out.
 set -euo pipefail

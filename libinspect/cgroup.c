@@ -284,6 +284,18 @@ static int write_in(const char *dir, const char *file, const char *text, struct 
 	return ins_write_file_at(AT_FDCWD, path, text, err);
 }
 
+/*
+ * The file through which the calling process, single-threaded, joins a
+ * cgroup of H. On v1 it is tasks: moving one thread (itself, "0") spares
+ * the global lock that moving a whole process through cgroup.procs takes,
+ * and taking that lock waits for an RCU grace period, milliseconds on a
+ * busy host. v2 takes processes only (but see CLONE_INTO_CGROUP).
+ */
+static const char *self_join_file(const struct ins_cgroup_hier *h)
+{
+	return h->v2 ? "cgroup.procs" : "tasks";
+}
+
 int ins_cgroup_join_pid(pid_t pid, struct ins_error *err)
 {
 	struct ins_cgroup_set set;
@@ -304,7 +316,7 @@ int ins_cgroup_join_pid(pid_t pid, struct ins_error *err)
 			continue; /* a hierarchy we cannot see cannot be joined */
 		dir = ins_cgroup_hier_dir(h, set.entries[i].path, err);
 		/* "0" means the writer itself, in v1 and v2 alike. */
-		rc = dir ? write_in(dir, "cgroup.procs", "0", err) : -1;
+		rc = dir ? write_in(dir, self_join_file(h), "0", err) : -1;
 	}
 	ins_cgroup_hiers_free(&hs);
 	ins_cgroup_set_free(&set);
@@ -462,50 +474,88 @@ static int apply_limits(const struct ins_cgroup_hiers *hs, const char *path,
 	return 0;
 }
 
-int ins_cgroup_create(const char *path, const struct ins_cgroup_limits *l, struct ins_error *err)
+/*
+ * The hierarchies a container gets a cgroup in: cgroup2, and the v1 ones of
+ * the controllers ctk limits or reads (cpu, cpuacct, memory, pids, blkio).
+ * Others (devices, freezer, cpuset, named ones) would only cost a directory
+ * and a migration per container.
+ */
+static bool relevant(const struct ins_cgroup_hier *h)
 {
-	struct ins_cgroup_hiers hs;
+	static const char *const used[] = { "cpu", "cpuacct", "memory", "pids", "blkio" };
+
+	if (h->v2)
+		return true;
+	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++)
+		if (ins_cgroup_hier_has(h, used[i]))
+			return true;
+	return false;
+}
+
+int ins_cgroup_create(const struct ins_cgroup_hiers *hs, const char *path,
+		      const struct ins_cgroup_limits *l, struct ins_error *err)
+{
 	struct ins_error ignored;
 	int rc = 0;
 
-	if (ins_cgroup_hiers_read(&hs, err) < 0)
-		return -1;
-	for (size_t i = 0; i < hs.n && rc == 0; i++)
-		rc = make_dirs(&hs.h[i], path, err);
+	for (size_t i = 0; i < hs->n && rc == 0; i++)
+		if (relevant(&hs->h[i]))
+			rc = make_dirs(&hs->h[i], path, err);
 	if (rc == 0)
-		rc = apply_limits(&hs, path, l, err);
-	ins_cgroup_hiers_free(&hs);
+		rc = apply_limits(hs, path, l, err);
 	if (rc < 0)
-		ins_cgroup_remove(path, &ignored);
+		ins_cgroup_remove_in(hs, path, &ignored);
 	return rc;
 }
 
-int ins_cgroup_attach(const char *path, pid_t pid, struct ins_error *err)
+int ins_cgroup_open_v2(const struct ins_cgroup_hiers *hs, const char *path, struct ins_error *err)
 {
-	struct ins_cgroup_hiers hs;
-	char text[32];
-	int rc = 0;
+	for (size_t i = 0; i < hs->n; i++) {
+		_cleanup_free_ char *dir = NULL;
+		int fd;
 
-	if (ins_cgroup_hiers_read(&hs, err) < 0)
-		return -1;
-	snprintf(text, sizeof(text), "%d", (int)pid);
-	/* A hierarchy mounted since the cgroup was made gets its directory now. */
-	for (size_t i = 0; i < hs.n && rc == 0; i++)
-		if ((rc = make_dirs(&hs.h[i], path, err)) == 0)
-			rc = write_limit(&hs.h[i], path, "cgroup.procs", text, err);
-	ins_cgroup_hiers_free(&hs);
-	return rc;
+		if (!hs->h[i].v2)
+			continue;
+		dir = ins_cgroup_hier_dir(&hs->h[i], path, err);
+		if (!dir)
+			return -1;
+		/* O_PATH would not do: CLONE_INTO_CGROUP wants an open directory. */
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return fd >= 0 ? fd : ins_err_sys(err, errno, "%s", dir);
+	}
+	return ins_err(err, ENOENT, "no cgroup2 hierarchy is mounted");
+}
+
+int ins_cgroup_enter(const struct ins_cgroup_hiers *hs, const char *path, bool v1_only,
+		     struct ins_error *err)
+{
+	for (size_t i = 0; i < hs->n; i++) {
+		const struct ins_cgroup_hier *h = &hs->h[i];
+
+		if (relevant(h) && !(v1_only && h->v2) && write_limit(h, path, self_join_file(h), "0", err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int ins_cgroup_remove(const char *path, struct ins_error *err)
 {
 	struct ins_cgroup_hiers hs;
-	int rc = 0;
+	int rc;
 
 	if (ins_cgroup_hiers_read(&hs, err) < 0)
 		return -1;
-	for (size_t i = 0; i < hs.n && rc == 0; i++) {
-		_cleanup_free_ char *dir = ins_cgroup_hier_dir(&hs.h[i], path, err);
+	rc = ins_cgroup_remove_in(&hs, path, err);
+	ins_cgroup_hiers_free(&hs);
+	return rc;
+}
+
+int ins_cgroup_remove_in(const struct ins_cgroup_hiers *hs, const char *path, struct ins_error *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < hs->n && rc == 0; i++) {
+		_cleanup_free_ char *dir = ins_cgroup_hier_dir(&hs->h[i], path, err);
 
 		if (!dir) {
 			rc = -1;
@@ -522,6 +572,5 @@ int ins_cgroup_remove(const char *path, struct ins_error *err)
 			usleep(10000);
 		}
 	}
-	ins_cgroup_hiers_free(&hs);
 	return rc;
 }

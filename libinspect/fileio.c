@@ -94,7 +94,7 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t len,
+int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, bool durable,
 			  struct ins_error *err)
 {
 	char tmp[256];
@@ -104,13 +104,14 @@ int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t l
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return ins_err_sys(err, errno, "%s", tmp);
-	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
+	if (write_all(fd, buf, len) < 0 || (durable && fsync(fd) < 0) ||
+	    renameat(dirfd, tmp, dirfd, name) < 0) {
 		int code = errno;
 
 		unlinkat(dirfd, tmp, 0);
 		return ins_err_sys(err, code, "%s", name);
 	}
-	if (fsync(dirfd) < 0 && errno != EBADF && errno != EINVAL)
+	if (durable && fsync(dirfd) < 0 && errno != EBADF && errno != EINVAL)
 		return ins_err_sys(err, errno, "%s: fsync of its directory", name);
 	return 0;
 }

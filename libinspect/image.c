@@ -166,6 +166,31 @@ static void add_candidate(char *list, size_t size, const char *name)
 	snprintf(list + len, size - len, "%s%s", len ? ", " : "", name);
 }
 
+/* The index entry whose reference is REF, loaded; 1 when found, 0 when not, -1 on error. */
+static int load_by_ref(struct ins_store *s, const char *ref, struct ins_image *img, struct ins_error *err)
+{
+	json_t *index = ins_store_read_index(s, err), *entry;
+	size_t i;
+	int rc = 0;
+
+	if (!index)
+		return -1;
+	json_array_foreach(json_object_get(index, "manifests"), i, entry) {
+		const char *r = entry_ref(entry);
+		struct ins_digest d;
+
+		if (!r || strcmp(r, ref) != 0)
+			continue;
+		rc = descriptor_digest(entry, &d, "index entry", err) == 0 &&
+				     load_manifest(s, &d, ref, img, err) == 0
+			     ? 1
+			     : -1;
+		break;
+	}
+	json_decref(index);
+	return rc;
+}
+
 int ins_image_load(struct ins_store *s, const char *name, struct ins_image *img,
 		   struct ins_error *err)
 {
@@ -176,27 +201,29 @@ int ins_image_load(struct ins_store *s, const char *name, struct ins_image *img,
 	bool ambiguous = false;
 	char candidates[512] = "";
 	size_t n;
-	int rc = 0;
+	int rc;
 
 	if (!ref)
 		return ins_err_sys(err, ENOMEM, "%s", name);
+	/* A reference needs one manifest read, not every image's. */
+	rc = load_by_ref(s, ref, img, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (!hex)
+		return ins_err(err, ENOENT, "%s: no such image", name);
+	/* An id, or a prefix of one (several references may share an id). */
 	if (ins_image_list(s, &all, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n && match < 0; i++)
-		if (all[i].ref && strcmp(all[i].ref, ref) == 0)
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(ins_digest_hex(&all[i].id), hex, strlen(hex)) != 0)
+			continue;
+		add_candidate(candidates, sizeof(candidates), all[i].ref ? all[i].ref : all[i].id.s);
+		if (match < 0)
 			match = (ssize_t)i;
-	/* Not a reference: an id, or a prefix of one (several references may share an id). */
-	if (match < 0 && hex) {
-		for (size_t i = 0; i < n; i++) {
-			if (strncmp(ins_digest_hex(&all[i].id), hex, strlen(hex)) != 0)
-				continue;
-			add_candidate(candidates, sizeof(candidates), all[i].ref ? all[i].ref : all[i].id.s);
-			if (match < 0)
-				match = (ssize_t)i;
-			else if (!ins_digest_equal(&all[match].id, &all[i].id))
-				ambiguous = true;
-		}
+		else if (!ins_digest_equal(&all[match].id, &all[i].id))
+			ambiguous = true;
 	}
+	rc = 0;
 	if (ambiguous)
 		rc = ins_err(err, EINVAL, "%s: ambiguous, it could be %s", name, candidates);
 	else if (match < 0)

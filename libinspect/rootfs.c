@@ -142,8 +142,8 @@ static int mount_overlay(const struct rootfs_spec *r, struct ins_error *err)
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
 	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
 		return fs_failed(fs, "overlay", err);
-	if (move_mount(mnt, "", AT_FDCWD, r->merged, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return ins_err_sys(err, errno, "mounting the overlay on %s", r->merged);
+	if (move_mount(mnt, "", AT_FDCWD, r->mountpoint, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return ins_err_sys(err, errno, "mounting the overlay on %s", r->mountpoint);
 	return 0;
 }
 
@@ -242,9 +242,9 @@ int rootfs_enter(const struct rootfs_spec *r, struct ins_error *err)
 		return ins_err_sys(err, errno, "making mounts private");
 	if (mount_overlay(r, err) < 0)
 		return -1;
-	root = open(r->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open(r->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
-		return ins_err_sys(err, errno, "%s", r->merged);
+		return ins_err_sys(err, errno, "%s", r->mountpoint);
 	/* Volumes first: the container must never run without them, nor see their mount points empty. */
 	for (size_t i = 0; i < r->nmounts; i++)
 		if (mount_volume(root, &r->mounts[i], err) < 0)

@@ -19,7 +19,7 @@ struct rootfs_mount {
 };
 
 struct rootfs_spec {
-	const char *merged; /* the mount point of the root */
+	const char *mountpoint; /* where the root is mounted before pivot_root */
 	const char *upper, *work;
 	const char *const *lowers; /* top first: the init layer, then the image's, newest first */
 	size_t nlowers;

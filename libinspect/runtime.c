@@ -1,8 +1,9 @@
 /*
  * ctk run: a container from an image. The calling process (or, detached, a
- * supervisor it forks) prepares the container, clones its first process
- * into new namespaces, moves it into its cgroups, lets it build its root
- * and exec the application as PID 1, then reaps it and records its exit.
+ * supervisor it forks) prepares the container and its cgroups, clones its
+ * first process into new namespaces, which joins the cgroups, builds its
+ * root and execs the application as PID 1, then reaps it and records its
+ * exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,12 +41,13 @@ struct launch {
 	int dirfd; /* containers/<id> */
 	json_t *config;
 	char cgroup[96];
-	char *paths; /* one allocation for merged, upper, work and the lowers */
+	struct ins_cgroup_hiers hiers; /* read once: making, joining and removing the cgroups */
+	char *paths; /* one allocation for the mount point, upper, work and the lowers */
 	const char **lowers;
 	struct rootfs_mount *mounts;
 	struct rootfs_spec root;
 	char **argv, **envp;
-	int go[2]; /* supervisor -> child: its cgroups are set */
+	int cgroup_fd; /* its cgroup2 directory, for CLONE_INTO_CGROUP; -1 without cgroup2 */
 	int report[2]; /* child -> supervisor: why it failed (EOF: it exec'd) */
 };
 
@@ -284,7 +286,7 @@ static int write_init_file(int dir, const char *path, const char *text, struct i
 static int make_init_layer(struct launch *L, struct ins_error *err)
 {
 	static const char *const dirs[] = { "init", "init/etc", "init/proc", "init/sys", "init/dev",
-					    "rw", "rw/upper", "rw/work", "merged" };
+					    "upper", "work" };
 	const char *hostname = json_string_value(json_object_get(L->config, "hostname"));
 	_cleanup_free_ char *resolv = ins_read_file_at(AT_FDCWD, "/etc/resolv.conf", NULL, err);
 	_cleanup_free_ char *hosts = NULL, *name_line = NULL;
@@ -322,10 +324,11 @@ static int prepare_launch(struct launch *L, struct ins_error *err)
 	L->argv = calloc(json_array_size(json_object_get(process, "args")) + 1, sizeof(char *));
 	L->envp = calloc(json_array_size(json_object_get(process, "env")) + 1, sizeof(char *));
 	if (!L->lowers || !L->mounts || !L->argv || !L->envp ||
-	    asprintf(&L->paths, "%s/merged%c%s/rw/upper%c%s/rw/work%c%s/init", dir, 0, dir, 0, dir, 0, dir) < 0)
+	    asprintf(&L->paths, "%s%c%s/upper%c%s/work%c%s/init", dir, 0, dir, 0, dir, 0, dir) < 0)
 		return ins_err_sys(err, ENOMEM, "container");
-	L->root.merged = L->paths;
-	L->root.upper = L->root.merged + strlen(L->root.merged) + 1;
+	/* The container's own directory: covered by the root only where the container is. */
+	L->root.mountpoint = L->paths;
+	L->root.upper = L->root.mountpoint + strlen(L->root.mountpoint) + 1;
 	L->root.work = L->root.upper + strlen(L->root.upper) + 1;
 	/* Top first: the init layer, then the image's, newest first. */
 	L->lowers[0] = L->root.work + strlen(L->root.work) + 1;
@@ -366,11 +369,11 @@ static void launch_free(struct launch *L)
 	free(L->envp);
 	free(L->paths);
 	json_decref(L->config);
+	ins_cgroup_hiers_free(&L->hiers);
 	ins_closep(&L->dirfd);
-	for (int i = 0; i < 2; i++) {
-		ins_closep(&L->go[i]);
+	ins_closep(&L->cgroup_fd);
+	for (int i = 0; i < 2; i++)
 		ins_closep(&L->report[i]);
-	}
 }
 
 /* In the child: tells the supervisor why it could not start, and dies. */
@@ -444,21 +447,21 @@ static int become_user(const char *spec, struct ins_user *u, struct ins_error *e
 }
 
 /*
- * The container's first process: waits until the supervisor has put it in
- * its cgroups, takes a cgroup namespace rooted there, builds its root and
- * becomes the application, PID 1.
+ * The container's first process: joins its cgroups (cgroup2 it was born
+ * in) and takes a cgroup namespace rooted there, builds its root and
+ * becomes the application, PID 1. What it mounts is charged to the
+ * container, and nothing of the image runs outside its cgroups.
  */
 static __attribute__((noreturn)) void container_main(struct launch *L)
 {
 	json_t *process = json_object_get(L->config, "process");
 	struct ins_error err;
 	struct ins_user u;
-	char byte;
 
-	close(L->go[1]);
 	close(L->report[0]);
-	if (read(L->go[0], &byte, 1) != 1)
-		_exit(125); /* the supervisor is gone */
+	/* Joining ourselves, single-threaded, is the cheap way in on v1 (see ins_cgroup_enter). */
+	if (ins_cgroup_enter(&L->hiers, L->cgroup, L->cgroup_fd >= 0, &err) < 0)
+		child_fail(L, &err, false);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		ins_err_sys(&err, errno, "cgroup namespace"), child_fail(L, &err, false);
 	if (rootfs_enter(&L->root, &err) < 0)
@@ -471,6 +474,16 @@ static __attribute__((noreturn)) void container_main(struct launch *L)
 	child_fail(L, &err, false);
 }
 
+/* The container's cgroups, with its limits, and the fd its first process is cloned into. */
+static int make_cgroups(struct launch *L, struct ins_error *err)
+{
+	if (ins_cgroup_hiers_read(&L->hiers, err) < 0 ||
+	    ins_cgroup_create(&L->hiers, L->cgroup, &L->spec->limits, err) < 0)
+		return -1;
+	L->cgroup_fd = ins_cgroup_open_v2(&L->hiers, L->cgroup, err);
+	return L->cgroup_fd >= 0 || err->code == ENOENT ? 0 : -1;
+}
+
 /* clone3 into new namespaces; the child never returns. */
 static pid_t clone_container(struct launch *L, const struct ins_relay *relay, struct ins_error *err)
 {
@@ -481,7 +494,11 @@ static pid_t clone_container(struct launch *L, const struct ins_relay *relay, st
 	};
 	pid_t pid;
 
-	if (pipe2(L->go, O_CLOEXEC) < 0 || pipe2(L->report, O_CLOEXEC) < 0)
+	if (L->cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (__u64)L->cgroup_fd;
+	}
+	if (pipe2(L->report, O_CLOEXEC) < 0)
 		return ins_err_sys(err, errno, "pipe");
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
@@ -490,14 +507,13 @@ static pid_t clone_container(struct launch *L, const struct ins_relay *relay, st
 		sigprocmask(SIG_SETMASK, &relay->old, NULL);
 		container_main(L);
 	}
-	ins_closep(&L->go[0]);
 	ins_closep(&L->report[1]);
 	return pid;
 }
 
 static int write_state(struct launch *L, json_t *state, struct ins_error *err)
 {
-	int rc = state ? ins_write_json_at(L->dirfd, "state.json", state, err)
+	int rc = state ? ins_write_json_at(L->dirfd, "state.json", state, false, err)
 		       : ins_err_sys(err, ENOMEM, "state");
 
 	json_decref(state);
@@ -561,7 +577,7 @@ static void notify(int fd, int rc, const struct ins_error *err)
 }
 
 /*
- * Clones the container, places it in its cgroups, waits for the outcome of
+ * Clones the container into its cgroups, waits for the outcome of
  * its start and, once the application runs, supervises it to the end:
  * relayed signals, recorded exit. Its cgroups stay until the container is
  * removed, so that what happened to it (an OOM kill, its peak memory) can
@@ -582,17 +598,12 @@ static int supervise(struct launch *L, int ready, int *wstatus, struct ins_error
 		ins_relay_end(&relay);
 		return -1;
 	}
-	rc = ins_cgroup_attach(L->cgroup, pid, err);
-	/* The child learns our verdict on its cgroups: a byte to go on, EOF to give up. */
-	if (rc == 0 && write(L->go[1], "g", 1) != 1)
-		rc = ins_err_sys(err, errno, "starting the container");
-	ins_closep(&L->go[1]);
-	if (rc == 0 && read_report(L, &f) < 0) {
+	if (read_report(L, &f) < 0) {
 		ins_err(err, f.code, "%s", f.msg);
 		rc = f.exec ? INS_EXEC_FAILED : -1;
-	}
-	if (rc == 0)
+	} else {
 		rc = record_running(L, pid, err);
+	}
 	notify(ready, rc, err);
 	if (rc == 0) {
 		rc = ins_relay_wait(&relay, pid, wstatus, err);
@@ -612,19 +623,15 @@ static int supervise(struct launch *L, int ready, int *wstatus, struct ins_error
 	return rc;
 }
 
-/* Removes what a container that never ran or has ended leaves: directory, cgroups, anonymous volumes. */
+/* Removes what a container that never ran or has ended leaves: cgroups, directory, anonymous volumes. */
 static void remove_container(struct launch *L)
 {
-	struct ins_container c;
 	struct ins_error ignored;
 
-	if (ins_container_load(L->store, L->id, &c, &ignored) == 0) {
-		ins_container_remove(L->store, &c, true, true, &ignored);
-		ins_container_free(&c);
-	} else {
-		ins_cgroup_remove(L->cgroup, &ignored);
-		ins_remove_tree_at(L->store->containersfd, L->id, &ignored);
-	}
+	ins_cgroup_remove_in(&L->hiers, L->cgroup, &ignored);
+	ins_remove_tree_at(L->store->containersfd, L->id, &ignored);
+	if (L->config)
+		drop_anonymous(L->store, json_incref(json_object_get(L->config, "volumes")));
 }
 
 /* stdin from /dev/null, stdout and stderr to the container's log. */
@@ -719,15 +726,13 @@ static int create_container(struct launch *L, struct ins_error *err)
 	}
 	L->config = build_config(L, &img, err);
 	ins_image_free(&img);
-	rc = L->config ? 0 : -1;
-	if (rc == 0)
-		rc = make_init_layer(L, err);
+	rc = L->config ? make_init_layer(L, err) : -1;
 	if (rc == 0)
 		rc = prepare_launch(L, err);
 	if (rc == 0)
-		rc = ins_write_json_at(L->dirfd, "config.json", L->config, err);
+		rc = ins_write_json_at(L->dirfd, "config.json", L->config, false, err);
 	if (rc == 0)
-		rc = ins_cgroup_create(L->cgroup, &L->spec->limits, err);
+		rc = make_cgroups(L, err);
 	if (rc < 0)
 		remove_container(L);
 	return rc;
@@ -755,7 +760,7 @@ static int check_name(struct ins_store *s, const char *name, struct ins_error *e
 int ins_container_run(struct ins_store *s, const struct ins_run_spec *spec,
 		      char id[INS_CONTAINER_ID_LEN + 1], int *wstatus, struct ins_error *err)
 {
-	struct launch L = { .store = s, .spec = spec, .dirfd = -1, .go = { -1, -1 }, .report = { -1, -1 } };
+	struct launch L = { .store = s, .spec = spec, .dirfd = -1, .cgroup_fd = -1, .report = { -1, -1 } };
 	int rc;
 
 	/* Under the store's lock: two runs cannot both take a name. */

@@ -59,7 +59,7 @@ static int ensure_file(int dirfd, const char *name, const char *text, struct ins
 {
 	if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
-	return ins_write_file_atomic(dirfd, name, text, strlen(text), err);
+	return ins_write_file_atomic(dirfd, name, text, strlen(text), true, err);
 }
 
 int ins_store_open(const char *root, struct ins_store *s, struct ins_error *err)
@@ -274,30 +274,15 @@ int ins_store_open_blob(struct ins_store *s, const struct ins_digest *d, struct 
 	return fd;
 }
 
-char *ins_store_read_blob(struct ins_store *s, const struct ins_digest *d, size_t *len,
-			  struct ins_error *err)
-{
-	_cleanup_free_ char *buf = ins_read_file_at(s->blobsfd, ins_digest_hex(d), len, err);
-	struct ins_digest actual;
-
-	if (!buf)
-		return ins_err_prefix(err, "blob %s", d->s), NULL;
-	if (ins_digest_buffer(buf, *len, &actual, err) < 0)
-		return NULL;
-	if (!ins_digest_equal(&actual, d))
-		return ins_err(err, EBADMSG, "blob %s: content does not match its digest", d->s), NULL;
-	return ins_steal_ptr(buf);
-}
-
 json_t *ins_store_read_json(struct ins_store *s, const struct ins_digest *d, struct ins_error *err)
 {
 	size_t len;
-	_cleanup_free_ char *text = ins_store_read_blob(s, d, &len, err);
+	_cleanup_free_ char *text = ins_read_file_at(s->blobsfd, ins_digest_hex(d), &len, err);
 	json_error_t je;
 	json_t *doc;
 
 	if (!text)
-		return NULL;
+		return ins_err_prefix(err, "blob %s", d->s), NULL;
 	doc = json_loadb(text, len, 0, &je);
 	if (!doc)
 		ins_err(err, EBADMSG, "blob %s: not JSON: %s", d->s, je.text);
@@ -331,13 +316,13 @@ json_t *ins_read_json_at(int dirfd, const char *path, struct ins_error *err)
 	return doc;
 }
 
-int ins_write_json_at(int dirfd, const char *name, json_t *doc, struct ins_error *err)
+int ins_write_json_at(int dirfd, const char *name, json_t *doc, bool durable, struct ins_error *err)
 {
 	_cleanup_free_ char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 	if (!text)
 		return ins_err_sys(err, ENOMEM, "%s", name);
-	return ins_write_file_atomic(dirfd, name, text, strlen(text), err);
+	return ins_write_file_atomic(dirfd, name, text, strlen(text), durable, err);
 }
 
 json_t *ins_store_read_index(struct ins_store *s, struct ins_error *err)
@@ -355,7 +340,7 @@ json_t *ins_store_read_index(struct ins_store *s, struct ins_error *err)
 
 int ins_store_write_index(struct ins_store *s, json_t *index, struct ins_error *err)
 {
-	return ins_write_json_at(s->imagesfd, "index.json", index, err);
+	return ins_write_json_at(s->imagesfd, "index.json", index, true, err);
 }
 
 int ins_store_mktemp_dir(struct ins_store *s, char **name, struct ins_error *err)

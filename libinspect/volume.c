@@ -178,7 +178,7 @@ int ins_volume_create(struct ins_store *s, const char *name, struct ins_volume *
 	gmtime_r(&t, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	meta = json_pack("{s:s,s:b,s:s}", "name", name, "anonymous", name == id, "created", created);
-	rc = meta ? ins_write_json_at(dir, "volume.json", meta, err) : ins_err_sys(err, ENOMEM, "volume");
+	rc = meta ? ins_write_json_at(dir, "volume.json", meta, true, err) : ins_err_sys(err, ENOMEM, "volume");
 	json_decref(meta);
 	return rc < 0 ? -1 : ins_volume_load(s, name, v, err);
 }

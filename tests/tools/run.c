@@ -242,7 +242,7 @@ Test(run, init_layer_hostname_and_network)
 	}
 	/* The init layer's files are no change of the container's. */
 	id = detach(ctk_ok(0, "run", "-d", "bb", "sh", "-c", "cat /etc/hosts > /dev/null; sleep 100"));
-	snprintf(upper, sizeof(upper), "%s/containers/%s/rw/upper/etc", store, id);
+	snprintf(upper, sizeof(upper), "%s/containers/%s/upper/etc", store, id);
 	cr_assert_eq(stat(upper, &st), -1, "etc/ reached the read-write layer");
 	snprintf(upper, sizeof(upper), "%s/containers/%s/init/etc/hostname", store, id);
 	cr_assert_eq(stat(upper, &st), 0);
@@ -280,7 +280,7 @@ Test(run, volumes_are_mounted_inside_only_and_their_data_stays)
 	/* The host's mount table knows nothing of them. */
 	cr_assert(!host_mounts_end_with("/test") && !host_mounts_end_with("/h") && !host_mounts_end_with("/n"));
 	/* The mount points are empty directories in the read-write layer. */
-	snprintf(path, sizeof(path), "%s/containers/%s/rw/upper/test", store, id);
+	snprintf(path, sizeof(path), "%s/containers/%s/upper/test", store, id);
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert(S_ISDIR(st.st_mode));
 	cr_assert_eq(rmdir(path), 0, "the mount point holds nothing on the host side");

@@ -58,8 +58,9 @@ char *ins_cgroup_hier_dir(const struct ins_cgroup_hier *h, const char *path, str
 char *ins_cgroup_dir(const struct ins_cgroup_entry *entry, struct ins_error *err);
 
 /*
- * Moves the calling process into PID's cgroups, on every hierarchy mounted
- * here (v1 controllers, named v1 hierarchies, cgroup2).
+ * Moves the calling process, which must be single-threaded, into PID's
+ * cgroups, on every hierarchy mounted here (v1 controllers, named v1
+ * hierarchies, cgroup2).
  */
 int ins_cgroup_join_pid(pid_t pid, struct ins_error *err);
 
@@ -73,17 +74,33 @@ struct ins_cgroup_limits {
 #define INS_CGROUP_CPU_PERIOD_US 100000
 
 /*
- * Makes the cgroup PATH ("/ctk/<id>") in every hierarchy mounted here and
+ * Makes the cgroup PATH ("/ctk/<id>") in the hierarchies of HS (those
+ * mounted here, from ins_cgroup_hiers_read) that matter to a container:
+ * cgroup2 and the v1 ones of cpu, cpuacct, memory, pids and blkio; and
  * applies L where each controller lives: cpu.max, memory.max, pids.max on
  * cgroup v2; cpu.cfs_quota_us, memory.limit_in_bytes, pids.max on v1; on a
  * hybrid host each limit goes to the hierarchy that has its controller.
  * A limit whose controller is nowhere is an error. On failure nothing made
  * is left.
  */
-int ins_cgroup_create(const char *path, const struct ins_cgroup_limits *l, struct ins_error *err);
-/* Moves PID into PATH in every hierarchy (making PATH where it is missing). */
-int ins_cgroup_attach(const char *path, pid_t pid, struct ins_error *err);
-/* Removes PATH from every hierarchy, waiting a little for exiting members. */
+int ins_cgroup_create(const struct ins_cgroup_hiers *hs, const char *path,
+		      const struct ins_cgroup_limits *l, struct ins_error *err);
+/*
+ * An O_CLOEXEC directory fd of PATH in the cgroup2 hierarchy of HS, for
+ * clone3's CLONE_INTO_CGROUP (a child born in its cgroup costs no
+ * migration); ENOENT when HS has no cgroup2 hierarchy.
+ */
+int ins_cgroup_open_v2(const struct ins_cgroup_hiers *hs, const char *path, struct ins_error *err);
+/*
+ * Moves the calling process, which must be single-threaded, into PATH in
+ * the hierarchies ins_cgroup_create uses; with V1_ONLY, not into cgroup2
+ * (where CLONE_INTO_CGROUP put it already).
+ */
+int ins_cgroup_enter(const struct ins_cgroup_hiers *hs, const char *path, bool v1_only,
+		     struct ins_error *err);
+/* Removes PATH from every hierarchy mounted here, waiting a little for exiting members. */
 int ins_cgroup_remove(const char *path, struct ins_error *err);
+/* The same, in the hierarchies of HS. */
+int ins_cgroup_remove_in(const struct ins_cgroup_hiers *hs, const char *path, struct ins_error *err);
 
 #endif

@@ -1,14 +1,14 @@
 /*
  * ctk's own containers: made from an image in the store, run with an
  * overlay root (image layers, an init layer, a read-write layer), their own
- * namespaces and cgroups, and kept under CTK_ROOT/containers/<id>/:
+ * namespaces and cgroups, and kept under CTK_ROOT/containers/<id>/ (the
+ * root is mounted over that directory in the container's own mount
+ * namespace only, so the host never sees it):
  *
  *   config.json   what was asked for: image, process, volumes, limits
  *   state.json    what happened: status, PID 1, exit code, times
  *   init/         the init layer (etc/hosts, etc/hostname, etc/resolv.conf)
- *   rw/upper, rw/work   the read-write layer
- *   merged/       the mount point of the root (mounted in the container's
- *                 own mount namespace, so the host never sees it)
+ *   upper/, work/ the read-write layer and the overlay's work directory
  *   log           stdout and stderr of a detached container
  *   exec.log      every command run in it with ctk exec, one JSON line each
  */

@@ -3,6 +3,7 @@
 #define INSPECT_FILEIO_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,10 +23,12 @@ int ins_write_file_at(int dirfd, const char *path, const char *str, struct ins_e
 
 /*
  * Writes LEN bytes of BUF to NAME in DIRFD atomically: a temp file in the
- * same directory, fsync'd, renamed over NAME, and the directory fsync'd.
- * Readers see the old content or the new, never a mix.
+ * same directory renamed over NAME, so readers see the old content or the
+ * new, never a mix, even if the writer dies. DURABLE adds the fsyncs (of
+ * the file, then the directory) that make it survive a crash of the machine
+ * too; records of running containers, which do not, skip their cost.
  */
-int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t len,
+int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t len, bool durable,
 			  struct ins_error *err);
 
 /*

@@ -77,10 +77,10 @@ int ins_store_put(struct ins_store *s, const void *buf, size_t len, struct ins_d
 bool ins_store_has_blob(struct ins_store *s, const struct ins_digest *d);
 /* Opens blob D for reading. */
 int ins_store_open_blob(struct ins_store *s, const struct ins_digest *d, struct ins_error *err);
-/* Reads blob D whole, verifying its digest; a mismatch is an error naming the blob. */
-char *ins_store_read_blob(struct ins_store *s, const struct ins_digest *d, size_t *len,
-			  struct ins_error *err);
-/* Reads and parses blob D as JSON (verified). */
+/*
+ * Reads and parses blob D as JSON. The store is trusted here: a blob was
+ * checked against its digest when it got its name.
+ */
 json_t *ins_store_read_json(struct ins_store *s, const struct ins_digest *d, struct ins_error *err);
 /* Stores a JSON document (compact, keys in insertion order) as a blob. */
 int ins_store_put_json(struct ins_store *s, json_t *doc, struct ins_digest *out, long long *size,
@@ -92,8 +92,8 @@ int ins_store_write_index(struct ins_store *s, json_t *index, struct ins_error *
 
 /* A JSON file PATH below DIRFD, parsed. */
 json_t *ins_read_json_at(int dirfd, const char *path, struct ins_error *err);
-/* Writes DOC to NAME in DIRFD atomically (indented, keys in insertion order). */
-int ins_write_json_at(int dirfd, const char *name, json_t *doc, struct ins_error *err);
+/* Writes DOC to NAME in DIRFD atomically (indented, keys in insertion order); see ins_write_file_atomic. */
+int ins_write_json_at(int dirfd, const char *name, json_t *doc, bool durable, struct ins_error *err);
 
 /* A fresh directory in tmp/ (O_DIRECTORY fd); *NAME gets its name (malloc'd). */
 int ins_store_mktemp_dir(struct ins_store *s, char **name, struct ins_error *err);
