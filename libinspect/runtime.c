@@ -588,6 +588,7 @@ static int supervise(struct launch *L, int ready, int *wstatus, struct ins_error
 {
 	struct ins_relay relay;
 	struct failure f;
+	bool child_failed;
 	pid_t pid;
 	int rc;
 
@@ -598,7 +599,8 @@ static int supervise(struct launch *L, int ready, int *wstatus, struct ins_error
 		ins_relay_end(&relay);
 		return -1;
 	}
-	if (read_report(L, &f) < 0) {
+	child_failed = read_report(L, &f) < 0;
+	if (child_failed) {
 		ins_err(err, f.code, "%s", f.msg);
 		rc = f.exec ? INS_EXEC_FAILED : -1;
 	} else {
@@ -608,7 +610,12 @@ static int supervise(struct launch *L, int ready, int *wstatus, struct ins_error
 	if (rc == 0) {
 		rc = ins_relay_wait(&relay, pid, wstatus, err);
 	} else {
-		kill(pid, SIGKILL);
+		/*
+		 * A child that failed exits by itself, with its status (127,
+		 * 126, 125); an application we could not record is killed.
+		 */
+		if (!child_failed)
+			kill(pid, SIGKILL);
 		while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
 			;
 	}
