@@ -1,5 +1,4 @@
 /* Container records (config.json, state.json) and what acts on a running container. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -73,37 +72,23 @@ static int cmp_created(const void *a, const void *b)
 int ins_container_list(struct ins_store *s, struct ins_container **cs, size_t *n,
 		       struct ins_error *err)
 {
-	int fd = dup(s->containersfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	size_t cap = 0;
+	char what[4096], **names;
+	size_t count;
 
 	*cs = NULL;
 	*n = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return ins_err_sys(err, errno, "%s/containers", s->root);
+	snprintf(what, sizeof(what), "%s/containers", s->root);
+	if (ins_dir_names(s->containersfd, what, &names, &count, err) < 0)
+		return -1;
+	if (count && !(*cs = calloc(count, sizeof(**cs)))) {
+		ins_names_free(names, count);
+		return ins_err_sys(err, ENOMEM, "%s", what);
 	}
-	rewinddir(d);
-	while ((e = readdir(d))) {
-		if (strlen(e->d_name) != INS_CONTAINER_ID_LEN)
-			continue;
-		if (*n == cap) {
-			struct ins_container *m = realloc(*cs, (cap = cap ? cap * 2 : 16) * sizeof(*m));
-
-			if (!m) {
-				closedir(d);
-				ins_container_list_free(*cs, *n);
-				return ins_err_sys(err, ENOMEM, "containers");
-			}
-			*cs = m;
-		}
+	for (size_t i = 0; i < count; i++)
 		/* A container removed or still being made meanwhile is not an error. */
-		if (load_id(s, e->d_name, &(*cs)[*n], err) == 0)
+		if (strlen(names[i]) == INS_CONTAINER_ID_LEN && load_id(s, names[i], &(*cs)[*n], err) == 0)
 			(*n)++;
-	}
-	closedir(d);
+	ins_names_free(names, count);
 	if (*n)
 		qsort(*cs, *n, sizeof(**cs), cmp_created);
 	return 0;

@@ -190,3 +190,57 @@ int ins_open_in_root(int root, const char *path, int flags, struct ins_error *er
 		return ins_err_sys(err, errno, "%s", path);
 	return fd;
 }
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ins_dir_names(int dirfd, const char *what, char ***names, size_t *n, struct ins_error *err)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	size_t cap = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return ins_err_sys(err, errno, "%s", what);
+	}
+	/* The dup shares its offset with DIRFD: start from the top, whoever read it before. */
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (*n == cap) {
+			char **more = realloc(*names, (cap = cap ? cap * 2 : 16) * sizeof(*more));
+
+			if (!more)
+				break;
+			*names = more;
+		}
+		if (!((*names)[*n] = strdup(e->d_name)))
+			break;
+		(*n)++;
+	}
+	closedir(d);
+	if (e) {
+		ins_names_free(*names, *n);
+		*names = NULL;
+		*n = 0;
+		return ins_err_sys(err, ENOMEM, "%s", what);
+	}
+	if (*n)
+		qsort(*names, *n, sizeof(**names), cmp_names);
+	return 0;
+}
+
+void ins_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -331,21 +330,16 @@ static int collect_used(struct ins_store *s, struct hexset *blobs, struct hexset
 /* Removes every entry of DIRFD that USED does not name. */
 static int sweep(int dirfd, const struct hexset *used, struct ins_error *err)
 {
-	int fd = dup(dirfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
+	char **names;
+	size_t n;
 	int rc = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return ins_err_sys(err, errno, "sweep");
-	}
-	rewinddir(d);
-	while (rc == 0 && (e = readdir(d)))
-		if (e->d_name[0] != '.' && !hexset_has(used, e->d_name))
-			rc = ins_remove_tree_at(dirfd, e->d_name, err);
-	closedir(d);
+	if (ins_dir_names(dirfd, "sweep", &names, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (names[i][0] != '.' && !hexset_has(used, names[i]))
+			rc = ins_remove_tree_at(dirfd, names[i], err);
+	ins_names_free(names, n);
 	return rc;
 }
 

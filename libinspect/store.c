@@ -120,21 +120,16 @@ void ins_store_close(struct ins_store *s)
 
 static int clear_tmp(struct ins_store *s, struct ins_error *err)
 {
-	int fd = dup(s->tmpfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
+	char what[4096], **names;
+	size_t n;
 	int rc = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return ins_err_sys(err, errno, "%s/tmp", s->root);
-	}
-	rewinddir(d);
-	while (rc == 0 && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			rc = ins_remove_tree_at(s->tmpfd, e->d_name, err);
-	closedir(d);
+	snprintf(what, sizeof(what), "%s/tmp", s->root);
+	if (ins_dir_names(s->tmpfd, what, &names, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = ins_remove_tree_at(s->tmpfd, names[i], err);
+	ins_names_free(names, n);
 	return rc;
 }
 

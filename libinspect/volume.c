@@ -1,5 +1,4 @@
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -185,37 +184,23 @@ int ins_volume_create(struct ins_store *s, const char *name, struct ins_volume *
 
 int ins_volume_list(struct ins_store *s, struct ins_volume **vs, size_t *n, struct ins_error *err)
 {
-	int fd = dup(s->volumesfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	size_t cap = 0;
+	char what[4096], **names;
+	size_t count;
 
 	*vs = NULL;
 	*n = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return ins_err_sys(err, errno, "%s/volumes", s->root);
+	snprintf(what, sizeof(what), "%s/volumes", s->root);
+	if (ins_dir_names(s->volumesfd, what, &names, &count, err) < 0)
+		return -1;
+	if (count && !(*vs = calloc(count, sizeof(**vs)))) {
+		ins_names_free(names, count);
+		return ins_err_sys(err, ENOMEM, "%s", what);
 	}
-	rewinddir(d);
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (*n == cap) {
-			struct ins_volume *m = realloc(*vs, (cap = cap ? cap * 2 : 16) * sizeof(*m));
-
-			if (!m) {
-				closedir(d);
-				ins_volume_list_free(*vs, *n);
-				return ins_err_sys(err, ENOMEM, "volumes");
-			}
-			*vs = m;
-		}
+	for (size_t i = 0; i < count; i++)
 		/* A volume being made or removed meanwhile is not an error. */
-		if (ins_volume_load(s, e->d_name, &(*vs)[*n], err) == 0)
+		if (names[i][0] != '.' && ins_volume_load(s, names[i], &(*vs)[*n], err) == 0)
 			(*n)++;
-	}
-	closedir(d);
+	ins_names_free(names, count);
 	return 0;
 }
 

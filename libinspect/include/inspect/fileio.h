@@ -39,6 +39,14 @@ int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t l
 int ins_remove_tree_at(int dirfd, const char *name, struct ins_error *err);
 
 /*
+ * The names in the directory DIRFD but "." and "..", sorted, in a malloc'd
+ * array of malloc'd strings (free with ins_names_free); WHAT names the
+ * directory in errors. DIRFD itself is left as it was.
+ */
+int ins_dir_names(int dirfd, const char *what, char ***names, size_t *n, struct ins_error *err);
+void ins_names_free(char **names, size_t n);
+
+/*
  * Opens PATH ("" for ROOT itself) below the directory ROOT, failing rather
  * than leaving it through "..", an absolute or escaping symlink, or a /proc
  * magic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS).
