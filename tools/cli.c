@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "inspect/container.h"
 #include "inspect/store.h"
 
 INS_LAZYLIB_DEFINE(smartcols, "libsmartcols.so.1", SMARTCOLS_SYMBOLS)
@@ -92,8 +93,8 @@ static int add_column(struct cli_table *t, const char *prog, int id)
 	return 0;
 }
 
-int cli_table_columns(struct cli_table *t, const char *prog, const struct cli_column *columns,
-		      size_t ncolumns, const int *defaults, size_t ndefaults)
+static int cli_table_columns(struct cli_table *t, const char *prog, const struct cli_column *columns,
+			     size_t ncolumns, const int *defaults, size_t ndefaults)
 {
 	const char *list = t->output;
 
@@ -188,8 +189,17 @@ int cli_table_print(struct libscols_table *tb, const char *prog)
 	return EXIT_OK;
 }
 
-int cli_table_list_columns(const struct cli_table *t, const char *prog,
-			   const struct cli_column *columns, size_t ncolumns)
+int cli_table_end(struct libscols_table *tb, const char *prog, int rc)
+{
+	if (rc == EXIT_OK)
+		return cli_table_print(tb, prog);
+	smartcols.scols_unref_table(tb);
+	cli_warn(prog, "out of memory");
+	return rc;
+}
+
+static int cli_table_list_columns(const struct cli_table *t, const char *prog,
+				  const struct cli_column *columns, size_t ncolumns)
 {
 	struct libscols_table *tb;
 	struct ins_error err;
@@ -220,6 +230,18 @@ int cli_table_list_columns(const struct cli_table *t, const char *prog,
 	return cli_table_print(tb, prog);
 }
 
+bool cli_table_setup(struct cli_table *t, const char *prog, const struct cli_column *columns,
+		     size_t ncolumns, const int *defaults, size_t ndefaults, int *rc)
+{
+	if (t->list_columns)
+		*rc = cli_table_list_columns(t, prog, columns, ncolumns);
+	else if (cli_table_columns(t, prog, columns, ncolumns, defaults, ndefaults) < 0)
+		*rc = EXIT_USAGE;
+	else
+		return false;
+	return true;
+}
+
 int cli_open_store(const char *prog, struct ins_store *s)
 {
 	struct ins_error err;
@@ -227,6 +249,29 @@ int cli_open_store(const char *prog, struct ins_store *s)
 	if (ins_store_open(NULL, s, &err) < 0)
 		return cli_fail(prog, &err);
 	return EXIT_OK;
+}
+
+int cli_each_container(const char *prog, int argc, char **argv, cli_container_fn *act, void *arg)
+{
+	struct ins_store s;
+	int rc;
+
+	if (optind >= argc)
+		return cli_usage_error(prog, "one or more CONTAINERs are needed");
+	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
+		return rc;
+	for (int i = optind; i < argc; i++) {
+		struct ins_container c;
+		struct ins_error err;
+
+		if (ins_container_load(&s, argv[i], &c, &err) < 0 || act(&s, &c, arg, &err) < 0)
+			rc = cli_fail(prog, &err);
+		else
+			printf("%s\n", argv[i]);
+		ins_container_free(&c);
+	}
+	ins_store_close(&s);
+	return rc;
 }
 
 int cli_parse_plain(int argc, char **argv, void (*usage)(FILE *, const char *))

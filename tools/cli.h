@@ -48,6 +48,18 @@ struct ins_store;
 /* Opens the store in CTK_ROOT; prints why not and returns EXIT_ERROR when it cannot. */
 int cli_open_store(const char *prog, struct ins_store *s);
 
+struct ins_container;
+struct ins_error;
+/* What a tool does to one container; -1 with ERR set when it cannot. */
+typedef int cli_container_fn(struct ins_store *s, struct ins_container *c, void *arg,
+			     struct ins_error *err);
+/*
+ * For the tools that act on CONTAINER... (argv from optind on): opens the
+ * store and calls ACT on each, printing its name when done and why not
+ * when it fails. Returns the exit code: EXIT_ERROR if any failed.
+ */
+int cli_each_container(const char *prog, int argc, char **argv, cli_container_fn *act, void *arg);
+
 /*
  * Parses argv for a tool whose only option is -h (its own usage); returns
  * EXIT_OK with optind at the first argument, or a usage code.
@@ -92,16 +104,17 @@ enum { CLI_OPT_LIST_COLUMNS = 0x1000 };
 /* Handles a table option; returns true when C was one. */
 bool cli_table_opt(struct cli_table *t, int c, const char *arg);
 
+/* An array and its length, for the column and defaults arguments below. */
+#define CLI_ARRAY(a) (a), (sizeof(a) / sizeof((a)[0]))
 /*
- * Resolves -o (or DEFAULTS when absent; "+LIST" appends to them) against
- * COLUMNS. Returns -1 after printing a usage error.
+ * The step every table tool takes after its options: prints COLUMNS and
+ * their descriptions for --list-columns (honouring -J/-r/-n), else resolves
+ * -o against them (DEFAULTS when absent; "+LIST" appends to them). Returns
+ * true when the tool is done, with the exit code it returns in *RC
+ * (untouched otherwise).
  */
-int cli_table_columns(struct cli_table *t, const char *prog, const struct cli_column *columns,
-		      size_t ncolumns, const int *defaults, size_t ndefaults);
-
-/* Prints the columns and their descriptions (--list-columns), honouring -J/-r/-n. */
-int cli_table_list_columns(const struct cli_table *t, const char *prog,
-			   const struct cli_column *columns, size_t ncolumns);
+bool cli_table_setup(struct cli_table *t, const char *prog, const struct cli_column *columns,
+		     size_t ncolumns, const int *defaults, size_t ndefaults, int *rc);
 
 /*
  * A libsmartcols table with T's format and selected COLUMNS; NAME is the
@@ -115,5 +128,11 @@ bool cli_table_has(const struct cli_table *t, int col);
 
 /* Prints TB to stdout and frees it; returns an exit code. */
 int cli_table_print(struct libscols_table *tb, const char *prog);
+/*
+ * The end of a tool that filled TB row by row: with RC EXIT_OK prints it,
+ * else frees it and says that memory ran out (the one way a row cannot be
+ * made). Returns the exit code.
+ */
+int cli_table_end(struct libscols_table *tb, const char *prog, int rc);
 
 #endif

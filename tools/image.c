@@ -209,11 +209,8 @@ static int cmd_ls(const char *prog, int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage_error(prog, "ls takes no arguments");
-	if (t.list_columns)
-		return cli_table_list_columns(&t, prog, ls_columns, sizeof(ls_columns) / sizeof(ls_columns[0]));
-	if (cli_table_columns(&t, prog, ls_columns, sizeof(ls_columns) / sizeof(ls_columns[0]), ls_defaults,
-			      sizeof(ls_defaults) / sizeof(int)) < 0)
-		return EXIT_USAGE;
+	if (cli_table_setup(&t, prog, CLI_ARRAY(ls_columns), CLI_ARRAY(ls_defaults), &rc))
+		return rc;
 	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
 		return rc;
 	if (ins_image_list(&s, &imgs, &n, &err) < 0 || !(tb = cli_table_new(&t, ls_columns, "images", &err))) {
@@ -229,12 +226,7 @@ static int cmd_ls(const char *prog, int argc, char **argv)
 	}
 	ins_image_list_free(imgs, n);
 	ins_store_close(&s);
-	if (rc != EXIT_OK) {
-		smartcols.scols_unref_table(tb);
-		cli_warn(prog, "out of memory");
-		return rc;
-	}
-	return cli_table_print(tb, prog);
+	return cli_table_end(tb, prog, rc);
 }
 
 static int cmd_rm(const char *prog, int argc, char **argv)
@@ -310,14 +302,10 @@ static int cmd_history(const char *prog, int argc, char **argv)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (t.list_columns)
-		return cli_table_list_columns(&t, prog, history_columns,
-					      sizeof(history_columns) / sizeof(history_columns[0]));
+	if (cli_table_setup(&t, prog, CLI_ARRAY(history_columns), CLI_ARRAY(history_defaults), &rc))
+		return rc;
 	if (optind != argc - 1)
 		return cli_usage_error(prog, "history takes one REF");
-	if (cli_table_columns(&t, prog, history_columns, sizeof(history_columns) / sizeof(history_columns[0]),
-			      history_defaults, sizeof(history_defaults) / sizeof(int)) < 0)
-		return EXIT_USAGE;
 	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
 		return rc;
 	if (ins_image_load(&s, argv[optind], &img, &err) < 0 || ins_image_history(&img, &rows, &n, &err) < 0 ||

@@ -46,6 +46,12 @@ static int parse_signal(const char *arg)
 	return 0;
 }
 
+static int kill_one(struct ins_store *s, struct ins_container *c, void *sig, struct ins_error *err)
+{
+	(void)s;
+	return ins_container_kill(c, *(int *)sig, err);
+}
+
 int tool_kill(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -54,8 +60,7 @@ int tool_kill(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argv[0];
-	struct ins_store s;
-	int opt, sig = SIGKILL, rc;
+	int opt, sig = SIGKILL;
 
 	while ((opt = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		if (opt == 's') {
@@ -68,20 +73,5 @@ int tool_kill(int argc, char **argv)
 			return cli_usage_hint(prog);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(prog, "kill takes one or more CONTAINERs");
-	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
-		return rc;
-	for (int i = optind; i < argc; i++) {
-		struct ins_container c;
-		struct ins_error err;
-
-		if (ins_container_load(&s, argv[i], &c, &err) < 0 || ins_container_kill(&c, sig, &err) < 0)
-			rc = cli_fail(prog, &err);
-		else
-			printf("%s\n", argv[i]);
-		ins_container_free(&c);
-	}
-	ins_store_close(&s);
-	return rc;
+	return cli_each_container(prog, argc, argv, kill_one, &sig);
 }

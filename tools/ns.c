@@ -409,13 +409,9 @@ int tool_ns(int argc, char **argv)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (c.table.list_columns)
-		return cli_table_list_columns(&c.table, c.prog, columns, NCOLUMNS);
-	if (c.target ? cli_table_columns(&c.table, c.prog, columns, NCOLUMNS, target_defaults,
-					 sizeof(target_defaults) / sizeof(int))
-		     : cli_table_columns(&c.table, c.prog, columns, NCOLUMNS, host_defaults,
-					 sizeof(host_defaults) / sizeof(int)))
-		return EXIT_USAGE;
+	if (c.target ? cli_table_setup(&c.table, c.prog, columns, NCOLUMNS, CLI_ARRAY(target_defaults), &rc)
+		     : cli_table_setup(&c.table, c.prog, columns, NCOLUMNS, CLI_ARRAY(host_defaults), &rc))
+		return rc;
 	if (cli_table_has(&c.table, COL_SHARED)) {
 		if (ins_ns_host(&c.host, &err) < 0)
 			return cli_fail(c.prog, &err);

@@ -135,11 +135,8 @@ int tool_ps(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(prog, "unexpected argument: %s", argv[optind]);
-	if (t.list_columns)
-		return cli_table_list_columns(&t, prog, columns, sizeof(columns) / sizeof(columns[0]));
-	if (cli_table_columns(&t, prog, columns, sizeof(columns) / sizeof(columns[0]), defaults,
-			      sizeof(defaults) / sizeof(int)) < 0)
-		return EXIT_USAGE;
+	if (cli_table_setup(&t, prog, CLI_ARRAY(columns), CLI_ARRAY(defaults), &rc))
+		return rc;
 	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
 		return rc;
 	if (ins_container_list(&s, &cs, &n, &err) < 0 || !(tb = cli_table_new(&t, columns, "containers", &err))) {
@@ -158,10 +155,5 @@ int tool_ps(int argc, char **argv)
 	}
 	ins_container_list_free(cs, n);
 	ins_store_close(&s);
-	if (rc != EXIT_OK) {
-		smartcols.scols_unref_table(tb);
-		cli_warn(prog, "out of memory");
-		return rc;
-	}
-	return cli_table_print(tb, prog);
+	return cli_table_end(tb, prog, rc);
 }

@@ -21,6 +21,17 @@ static void usage(FILE *out, const char *prog)
 		prog);
 }
 
+struct rm_opts {
+	bool force, volumes;
+};
+
+static int remove_one(struct ins_store *s, struct ins_container *c, void *opts, struct ins_error *err)
+{
+	const struct rm_opts *o = opts;
+
+	return ins_container_remove(s, c, o->force, o->volumes, err);
+}
+
 int tool_rm(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -30,15 +41,14 @@ int tool_rm(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argv[0];
-	bool force = false, volumes = false;
-	struct ins_store s;
-	int opt, rc;
+	struct rm_opts o = { 0 };
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "fvh", longopts, NULL)) != -1) {
 		if (opt == 'f') {
-			force = true;
+			o.force = true;
 		} else if (opt == 'v') {
-			volumes = true;
+			o.volumes = true;
 		} else if (opt == 'h') {
 			usage(stdout, prog);
 			return EXIT_OK;
@@ -46,21 +56,5 @@ int tool_rm(int argc, char **argv)
 			return cli_usage_hint(prog);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(prog, "rm takes one or more CONTAINERs");
-	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
-		return rc;
-	for (int i = optind; i < argc; i++) {
-		struct ins_container c;
-		struct ins_error err;
-
-		if (ins_container_load(&s, argv[i], &c, &err) < 0 ||
-		    ins_container_remove(&s, &c, force, volumes, &err) < 0)
-			rc = cli_fail(prog, &err);
-		else
-			printf("%s\n", argv[i]);
-		ins_container_free(&c);
-	}
-	ins_store_close(&s);
-	return rc;
+	return cli_each_container(prog, argc, argv, remove_one, &o);
 }

@@ -20,6 +20,11 @@ static void usage(FILE *out, const char *prog)
 		prog);
 }
 
+static int stop_one(struct ins_store *s, struct ins_container *c, void *timeout, struct ins_error *err)
+{
+	return ins_container_stop(s, c, *(int *)timeout, err);
+}
+
 int tool_stop(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -28,8 +33,7 @@ int tool_stop(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argv[0];
-	struct ins_store s;
-	int opt, timeout = 10, rc;
+	int opt, timeout = 10;
 	char *end;
 
 	while ((opt = getopt_long(argc, argv, "t:h", longopts, NULL)) != -1) {
@@ -44,20 +48,5 @@ int tool_stop(int argc, char **argv)
 			return cli_usage_hint(prog);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(prog, "stop takes one or more CONTAINERs");
-	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
-		return rc;
-	for (int i = optind; i < argc; i++) {
-		struct ins_container c;
-		struct ins_error err;
-
-		if (ins_container_load(&s, argv[i], &c, &err) < 0 || ins_container_stop(&s, &c, timeout, &err) < 0)
-			rc = cli_fail(prog, &err);
-		else
-			printf("%s\n", argv[i]);
-		ins_container_free(&c);
-	}
-	ins_store_close(&s);
-	return rc;
+	return cli_each_container(prog, argc, argv, stop_one, &timeout);
 }

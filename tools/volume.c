@@ -106,11 +106,8 @@ static int cmd_ls(const char *prog, int argc, char **argv, struct ins_store *s)
 	}
 	if (optind < argc)
 		return cli_usage_error(prog, "ls takes no arguments");
-	if (t.list_columns)
-		return cli_table_list_columns(&t, prog, columns, sizeof(columns) / sizeof(columns[0]));
-	if (cli_table_columns(&t, prog, columns, sizeof(columns) / sizeof(columns[0]), defaults,
-			      sizeof(defaults) / sizeof(int)) < 0)
-		return EXIT_USAGE;
+	if (cli_table_setup(&t, prog, CLI_ARRAY(columns), CLI_ARRAY(defaults), &rc))
+		return rc;
 	if (ins_volume_list(s, &vs, &n, &err) < 0 || !(tb = cli_table_new(&t, columns, "volumes", &err))) {
 		ins_volume_list_free(vs, n);
 		return cli_fail(prog, &err);
@@ -122,12 +119,7 @@ static int cmd_ls(const char *prog, int argc, char **argv, struct ins_store *s)
 			rc = EXIT_ERROR;
 	}
 	ins_volume_list_free(vs, n);
-	if (rc != EXIT_OK) {
-		smartcols.scols_unref_table(tb);
-		cli_warn(prog, "out of memory");
-		return rc;
-	}
-	return cli_table_print(tb, prog);
+	return cli_table_end(tb, prog, rc);
 }
 
 static int cmd_inspect(const char *prog, int argc, char **argv, struct ins_store *s)
