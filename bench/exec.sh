@@ -19,12 +19,9 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 GOAL=1.0
 
-bench_parse_args 100 "$@"
-bench_require_root
-bench_container_setup
+bench_container_start 100 "$@"
 
 # --- ctk
-bench_ctk_store
 CTK_ID=$("$CTK" run -d busybox sleep 1000 </dev/null) || bench_die "ctk run -d failed"
 bench_check_inside ctk 'sleep 1000' "$CTK" exec "$CTK_ID" sh -c "$BENCH_PROBE"
 ctk_hostname=$CHECK_HOSTNAME

@@ -524,6 +524,16 @@ bench_container_setup() {
 	"$mk" rootfs "$BENCH_TMP/rootfs.tar" || bench_die "$mk rootfs failed"
 }
 
+# bench_container_start DEFAULT_RUNS [CTK_BINARY] [RUNS]: the start of a
+# container benchmark (run.sh, exec.sh): bench_parse_args, the root check,
+# bench_container_setup and ctk's store with the image (bench_ctk_store).
+bench_container_start() {
+	bench_parse_args "$@"
+	bench_require_root
+	bench_container_setup
+	bench_ctk_store
+}
+
 # bench_probe_inside LABEL PID1_GLOB CMD...: run CMD..., which must run
 # BENCH_PROBE in a container, and check that it ran there: another
 # hostname, another PID 1 (whose command line matches PID1_GLOB), other

@@ -26,12 +26,9 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 GOAL=1.0
 
-bench_parse_args 100 "$@"
-bench_require_root
-bench_container_setup
+bench_container_start 100 "$@"
 
 # --- ctk: the probe, and nothing left behind by --rm
-bench_ctk_store
 bench_check_inside ctk 'sh -c *' "$CTK" run --rm busybox sh -c "$BENCH_PROBE"
 ctk_hostname=$CHECK_HOSTNAME
 left=$("$CTK" ps -a -n -o ID) || bench_die "ctk ps -a failed"

@@ -1,3 +1,4 @@
+#include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -436,4 +437,44 @@ pid_t zombie_start(void)
 	for (int i = 0; pid > 0 && i < 5000 && proc_state(pid) != 'Z'; i++)
 		usleep(1000);
 	return pid;
+}
+
+void scratch_store(const char *name, char *work, size_t work_size, char *store, size_t store_size)
+{
+	snprintf(work, work_size, "/tmp/ctk-test-%s-XXXXXX", name);
+	cr_assert_not_null(mkdtemp(work), "%s: %m", work);
+	snprintf(store, store_size, "%s/store", work);
+	cr_assert_eq(setenv("CTK_ROOT", store, 1), 0, "setenv: %m");
+}
+
+void mkimage_v(const char *format, const char *path, va_list ap)
+{
+	char script[4096], *argv[32];
+	size_t n = 0;
+	struct run r;
+
+	argv[n++] = (char *)src_path("tests/fixtures/mkimage.sh", script, sizeof(script));
+	argv[n++] = (char *)format;
+	argv[n++] = (char *)path;
+	for (const char *a = va_arg(ap, const char *); a && n < 31; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	argv[n] = NULL;
+	cr_assert_eq(run_argv(&r, NULL, argv), 0);
+	cr_assert_eq(r.status, 0, "mkimage %s %s: %s", format, path, r.err);
+	run_free(&r);
+}
+
+const char *ctk_ok_(int status, const char *tool, ...)
+{
+	static struct run r;
+	va_list ap;
+	int rc;
+
+	run_free(&r);
+	va_start(ap, tool);
+	rc = ctk_vopts(&r, NULL, tool, ap);
+	va_end(ap);
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(r.status, status, "ctk %s: status %d, stderr: %s", tool, r.status, r.err);
+	return status ? r.err : r.out;
 }

@@ -3,7 +3,8 @@
  * binary with captured output, and JSON parsing. Everything a helper creates
  * is undone by its *_cleanup function, which tests call from .fini so it runs
  * even when an assertion fails; children also die with the test process
- * (PR_SET_PDEATHSIG).
+ * (PR_SET_PDEATHSIG). The steps at the end (scratch_store, mkimage_v, ctk_ok)
+ * assert themselves (criterion) and so fail the calling test.
  */
 #ifndef CTK_TEST_HELPERS_H
 #define CTK_TEST_HELPERS_H
@@ -86,5 +87,25 @@ pid_t zombie_start(void);
 
 /* Makes our mount namespace private, so mounts made by the test die with it. */
 int private_mounts(void);
+
+/*
+ * Makes the scratch directory /tmp/ctk-test-NAME-XXXXXX, its path in WORK
+ * (WORK_SIZE bytes), and points CTK_ROOT at its store/, whose path goes in
+ * STORE (STORE_SIZE bytes); asserts that it could.
+ */
+void scratch_store(const char *name, char *work, size_t work_size, char *store, size_t store_size);
+
+/*
+ * Runs tests/fixtures/mkimage.sh FORMAT PATH ARGS..., ARGS being the rest of
+ * AP up to a NULL, and asserts that it succeeded.
+ */
+void mkimage_v(const char *format, const char *path, va_list ap);
+
+/*
+ * Runs "ctk TOOL ARGS..." and asserts that it exits with STATUS; returns its
+ * stdout, or its stderr when STATUS is not 0 (valid until the next call).
+ */
+const char *ctk_ok_(int status, const char *tool, ...) __attribute__((sentinel));
+#define ctk_ok(status, ...) ctk_ok_(status, __VA_ARGS__, NULL)
 
 #endif

@@ -56,23 +56,8 @@ static void start(const struct child_opts *o)
 	cr_assert_eq(child_start(o, &target), 0, "cannot start the target: %m");
 }
 
-/* Runs "ctk enter ARGS...", expects status STATUS and returns the output (valid until the next call). */
-static const char *enter_ok_(int status, ...) __attribute__((sentinel));
-#define enter_ok(status, ...) enter_ok_(status, __VA_ARGS__, NULL)
-static const char *enter_ok_(int status, ...)
-{
-	static struct run r;
-	va_list ap;
-	int rc;
-
-	run_free(&r);
-	va_start(ap, status);
-	rc = ctk_vopts(&r, NULL, "enter", ap);
-	va_end(ap);
-	cr_assert_eq(rc, 0);
-	cr_assert_eq(r.status, status, "status %d, stderr: %s", r.status, r.err);
-	return r.out;
-}
+/* Runs "ctk enter ARGS...", expects status STATUS and returns stdout (stderr when STATUS is not 0). */
+#define enter_ok(status, ...) ctk_ok(status, "enter", __VA_ARGS__)
 
 Test(enter, uts_and_net_show_the_targets_hostname_and_devices)
 {

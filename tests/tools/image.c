@@ -21,10 +21,7 @@ static json_t *doc;
 
 static void setup(void)
 {
-	snprintf(work, sizeof(work), "/tmp/ctk-test-image-XXXXXX");
-	cr_assert_not_null(mkdtemp(work));
-	snprintf(store, sizeof(store), "%s/store", work);
-	setenv("CTK_ROOT", store, 1);
+	scratch_store("image", work, sizeof(work), store, sizeof(store));
 }
 
 static void teardown(void)
@@ -46,41 +43,18 @@ static const char *fixture(const char *format, const char *name, ...)
 {
 	static char paths[4][160];
 	static int next;
-	char *path = paths[next++ % 4], script[4096];
-	char *argv[32] = { (char *)src_path("tests/fixtures/mkimage.sh", script, sizeof(script)), (char *)format, path };
-	size_t n = 3;
-	struct run r;
+	char *path = paths[next++ % 4];
 	va_list ap;
 
 	snprintf(path, sizeof(paths[0]), "%s/%s", work, name);
 	va_start(ap, name);
-	for (const char *a = va_arg(ap, const char *); a && n < 31; a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
+	mkimage_v(format, path, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	cr_assert_eq(run_argv(&r, NULL, argv), 0);
-	cr_assert_eq(r.status, 0, "mkimage %s: %s", format, r.err);
-	run_free(&r);
 	return path;
 }
 
-/* Runs ctk image ARGS... expecting STATUS; returns stdout (valid until the next call). */
-static const char *image_(int status, ...) __attribute__((sentinel));
-#define image(status, ...) image_(status, __VA_ARGS__, NULL)
-static const char *image_(int status, ...)
-{
-	static struct run r;
-	va_list ap;
-	int rc;
-
-	run_free(&r);
-	va_start(ap, status);
-	rc = ctk_vopts(&r, NULL, "image", ap);
-	va_end(ap);
-	cr_assert_eq(rc, 0);
-	cr_assert_eq(r.status, status, "status %d: %s", r.status, r.err);
-	return status ? r.err : r.out;
-}
+/* Runs ctk image ARGS... expecting STATUS; returns stdout, or stderr when STATUS is not 0. */
+#define image(status, ...) ctk_ok(status, "image", __VA_ARGS__)
 
 /* `ctk image ls --json`'s rows. */
 static json_t *listing(void)

@@ -45,10 +45,7 @@ static void remove_all_containers(void)
 
 static void setup(void)
 {
-	snprintf(work, sizeof(work), "/tmp/ctk-test-run-XXXXXX");
-	cr_assert_not_null(mkdtemp(work));
-	snprintf(store, sizeof(store), "%s/store", work);
-	setenv("CTK_ROOT", store, 1);
+	scratch_store("run", work, sizeof(work), store, sizeof(store));
 }
 
 static void teardown(void)
@@ -69,45 +66,19 @@ TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);
 /* Makes and imports a busybox image (mkimage.sh docker ARGS...) as NAME. */
 static void image_(const char *name, ...)
 {
-	char tar[160], script[4096], *argv[32];
-	size_t n = 0;
+	char tar[160];
 	struct run r;
 	va_list ap;
 
 	snprintf(tar, sizeof(tar), "%s/%s.tar", work, name);
-	argv[n++] = (char *)src_path("tests/fixtures/mkimage.sh", script, sizeof(script));
-	argv[n++] = "docker";
-	argv[n++] = tar;
 	va_start(ap, name);
-	for (const char *a = va_arg(ap, const char *); a && n < 30; a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
+	mkimage_v("docker", tar, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	cr_assert_eq(run_argv(&r, NULL, argv), 0);
-	cr_assert_eq(r.status, 0, "mkimage: %s", r.err);
-	run_free(&r);
 	cr_assert_eq(ctk(&r, "image", "import", "--name", name, tar, NULL), 0);
 	cr_assert_eq(r.status, 0, "import: %s", r.err);
 	run_free(&r);
 }
 #define image(...) image_(__VA_ARGS__, NULL)
-
-/* Runs "ctk TOOL ARGS..." and expects STATUS; returns stdout (valid until the next call). */
-static const char *ctk_ok_(int status, ...)
-{
-	static struct run r;
-	va_list ap;
-	int rc;
-
-	run_free(&r);
-	va_start(ap, status);
-	rc = ctk_vopts(&r, NULL, va_arg(ap, const char *), ap);
-	va_end(ap);
-	cr_assert_eq(rc, 0);
-	cr_assert_eq(r.status, status, "status %d, stderr: %s", r.status, r.err);
-	return status ? r.err : r.out;
-}
-#define ctk_ok(status, ...) ctk_ok_(status, __VA_ARGS__, NULL)
 
 /* A detached container's full id (the line ctk run -d prints). */
 static const char *detach(const char *out)
