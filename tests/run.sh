@@ -2,7 +2,9 @@
 # Runs the test binary and proves that the suite left nothing behind: every
 # process it started ran in a cgroup made for this run (nested cgroups that
 # tests make live under it), the host's mount table is unchanged, and no
-# /tmp/ctk-test-* file or directory (the prefix every test uses) remains.
+# /tmp/ctk-test-* file or directory (the prefix every test uses) remains,
+# and no container cgroup (/ctk/ID in any hierarchy) that the run made: the
+# containers the tests run live there, outside the suite's own cgroup.
 #
 # Usage: tests/run.sh TEST_BINARY [criterion options...]   (as root)
 set -euo pipefail
@@ -26,8 +28,10 @@ mkdir "$cg"
 
 mounts() { awk '{print $5}' /proc/self/mountinfo | sort; }
 scratch() { find /tmp -maxdepth 1 -name 'ctk-test-*' | sort; }
+containers() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*/ctk/*' 2>/dev/null | sort; }
 before=$(mounts)
 scratch_before=$(scratch)
+containers_before=$(containers)
 
 procs_left() { find "$cg" -name cgroup.procs -exec cat {} + | sort -u; }
 
@@ -68,6 +72,11 @@ fi
 if [[ $(scratch) != "$scratch_before" ]]; then
 	echo "tests/run.sh: files left in /tmp:" >&2
 	comm -13 <(echo "$scratch_before") <(scratch) >&2
+	status=1
+fi
+if [[ $(containers) != "$containers_before" ]]; then
+	echo "tests/run.sh: container cgroups left behind:" >&2
+	comm -13 <(echo "$containers_before") <(containers) >&2
 	status=1
 fi
 exit "$status"
