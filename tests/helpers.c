@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "inspect/container.h"
+#include "inspect/fileio.h"
 
 extern char **environ;
 
@@ -462,6 +464,49 @@ void mkimage_v(const char *format, const char *path, va_list ap)
 	cr_assert_eq(run_argv(&r, NULL, argv), 0);
 	cr_assert_eq(r.status, 0, "mkimage %s %s: %s", format, path, r.err);
 	run_free(&r);
+}
+
+void import_image_(const char *work, const char *name, ...)
+{
+	char tar[4096];
+	struct run r;
+	va_list ap;
+
+	snprintf(tar, sizeof(tar), "%s/%s.tar", work, name);
+	va_start(ap, name);
+	mkimage_v("docker", tar, ap);
+	va_end(ap);
+	cr_assert_eq(ctk(&r, "image", "import", "--name", name, tar, NULL), 0);
+	cr_assert_eq(r.status, 0, "import: %s", r.err);
+	run_free(&r);
+}
+
+void remove_all_containers(const char *store)
+{
+	struct ins_store s;
+	struct ins_container *cs;
+	struct ins_error err;
+	size_t n;
+
+	if (ins_store_open(store, &s, &err) < 0)
+		return;
+	if (ins_container_list(&s, &cs, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++)
+			ins_container_remove(&s, &cs[i], true, true, &err);
+		ins_container_list_free(cs, n);
+	}
+	ins_store_close(&s);
+}
+
+void scratch_store_remove(char *work, const char *store)
+{
+	struct ins_error err;
+
+	if (!work[0])
+		return;
+	remove_all_containers(store);
+	ins_remove_tree_at(AT_FDCWD, work, &err);
+	work[0] = '\0';
 }
 
 const char *ctk_ok_(int status, const char *tool, ...)

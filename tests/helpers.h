@@ -102,6 +102,21 @@ void scratch_store(const char *name, char *work, size_t work_size, char *store, 
 void mkimage_v(const char *format, const char *path, va_list ap);
 
 /*
+ * Makes a busybox image with mkimage.sh docker ARGS... (up to a NULL) in
+ * WORK and imports it as NAME into CTK_ROOT's store; asserts that it could.
+ */
+void import_image_(const char *work, const char *name, ...) __attribute__((sentinel));
+
+/* Removes every container of the store STORE, whatever its state, with its anonymous volumes. */
+void remove_all_containers(const char *store);
+
+/*
+ * Undoes scratch_store (for .fini): every container of STORE goes, then
+ * WORK with everything in it; WORK is emptied, so a second call does nothing.
+ */
+void scratch_store_remove(char *work, const char *store);
+
+/*
  * Runs "ctk TOOL ARGS..." and asserts that it exits with STATUS; returns its
  * stdout, or its stderr when STATUS is not 0 (valid until the next call).
  */

@@ -274,6 +274,22 @@ int cli_each_container(const char *prog, int argc, char **argv, cli_container_fn
 	return rc;
 }
 
+int cli_load_container(const char *prog, int argc, char **argv, struct ins_store *s, struct ins_container *c)
+{
+	struct ins_error err;
+	int rc;
+
+	if (optind != argc - 1)
+		return cli_usage_error(prog, "exactly one CONTAINER is needed");
+	if ((rc = cli_open_store(prog, s)) != EXIT_OK)
+		return rc;
+	if (ins_container_load(s, argv[optind], c, &err) < 0) {
+		ins_store_close(s);
+		return cli_fail(prog, &err);
+	}
+	return EXIT_OK;
+}
+
 int cli_parse_plain(int argc, char **argv, void (*usage)(FILE *, const char *))
 {
 	static const struct option longopts[] = {

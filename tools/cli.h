@@ -28,6 +28,7 @@ int tool_wait(int argc, char **argv);
 int tool_rm(int argc, char **argv);
 int tool_exec(int argc, char **argv);
 int tool_volume(int argc, char **argv);
+int tool_diff(int argc, char **argv);
 
 /* "ctk TOOL: message" on stderr. */
 void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -59,6 +60,13 @@ typedef int cli_container_fn(struct ins_store *s, struct ins_container *c, void 
  * when it fails. Returns the exit code: EXIT_ERROR if any failed.
  */
 int cli_each_container(const char *prog, int argc, char **argv, cli_container_fn *act, void *arg);
+
+/*
+ * For the tools that act on one CONTAINER (argv[optind], the last
+ * argument): opens the store into *S and loads the container into *C;
+ * otherwise says why and returns the exit code (S and C left closed).
+ */
+int cli_load_container(const char *prog, int argc, char **argv, struct ins_store *s, struct ins_container *c);
 
 /*
  * Parses argv for a tool whose only option is -h (its own usage); returns

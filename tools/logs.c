@@ -72,11 +72,10 @@ int tool_logs(int argc, char **argv)
 			return cli_usage_hint(prog);
 		}
 	}
-	if (optind != argc - 1)
-		return cli_usage_error(prog, "logs takes one CONTAINER");
-	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
+	if ((rc = cli_load_container(prog, argc, argv, &s, &c)) != EXIT_OK)
 		return rc;
-	if (ins_container_load(&s, argv[optind], &c, &err) < 0 || (fd = ins_container_open_log(&c, &err)) < 0) {
+	if ((fd = ins_container_open_log(&c, &err)) < 0) {
+		ins_container_free(&c);
 		ins_store_close(&s);
 		return cli_fail(prog, &err);
 	}

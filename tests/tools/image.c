@@ -26,13 +26,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	struct ins_error err;
-
 	json_decref(doc);
 	doc = NULL;
-	if (work[0])
-		ins_remove_tree_at(AT_FDCWD, work, &err);
-	work[0] = '\0';
+	scratch_store_remove(work, store);
 }
 
 TestSuite(image, .init = setup, .fini = teardown, .timeout = 120);

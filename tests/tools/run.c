@@ -25,24 +25,6 @@
 static char work[64], store[96];
 static json_t *doc;
 
-/* Every container of the test's store goes, whatever state the test left it in. */
-static void remove_all_containers(void)
-{
-	struct ins_store s;
-	struct ins_container *cs;
-	struct ins_error err;
-	size_t n;
-
-	if (ins_store_open(store, &s, &err) < 0)
-		return;
-	if (ins_container_list(&s, &cs, &n, &err) == 0) {
-		for (size_t i = 0; i < n; i++)
-			ins_container_remove(&s, &cs[i], true, true, &err);
-		ins_container_list_free(cs, n);
-	}
-	ins_store_close(&s);
-}
-
 static void setup(void)
 {
 	scratch_store("run", work, sizeof(work), store, sizeof(store));
@@ -50,35 +32,15 @@ static void setup(void)
 
 static void teardown(void)
 {
-	struct ins_error err;
-
 	json_decref(doc);
 	doc = NULL;
-	if (!work[0])
-		return;
-	remove_all_containers();
-	ins_remove_tree_at(AT_FDCWD, work, &err);
-	work[0] = '\0';
+	scratch_store_remove(work, store);
 }
 
 TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);
 
 /* Makes and imports a busybox image (mkimage.sh docker ARGS...) as NAME. */
-static void image_(const char *name, ...)
-{
-	char tar[160];
-	struct run r;
-	va_list ap;
-
-	snprintf(tar, sizeof(tar), "%s/%s.tar", work, name);
-	va_start(ap, name);
-	mkimage_v("docker", tar, ap);
-	va_end(ap);
-	cr_assert_eq(ctk(&r, "image", "import", "--name", name, tar, NULL), 0);
-	cr_assert_eq(r.status, 0, "import: %s", r.err);
-	run_free(&r);
-}
-#define image(...) image_(__VA_ARGS__, NULL)
+#define image(...) import_image_(work, __VA_ARGS__, NULL)
 
 /* A detached container's full id (the line ctk run -d prints). */
 static const char *detach(const char *out)
@@ -598,7 +560,7 @@ Test(run, devices_are_for_every_user_and_images_in_use_stay)
 	ctk_ok(0, "rm", "-f", id);
 	/* The run whose command was not found left a container too, as docker's does. */
 	cr_assert_str_eq(ctk_ok(0, "ps", "-a", "-n", "-r", "-o", "STATUS,EXIT"), "exited 127\n");
-	remove_all_containers();
+	remove_all_containers(store);
 	ctk_ok(0, "image", "rm", "bb");
 	cr_assert_eq(store_entries("layers"), 0);
 }
