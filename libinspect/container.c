@@ -185,6 +185,21 @@ json_t *ins_container_args(const struct ins_container *c)
 	return json_object_get(json_object_get(c->config, "process"), "args");
 }
 
+char *ins_container_command(const struct ins_container *c)
+{
+	json_t *args = ins_container_args(c), *v;
+	size_t i, len = 1;
+	char *s;
+
+	json_array_foreach(args, i, v)
+		len += strlen(json_string_value(v) ?: "") + 1;
+	s = calloc(1, len);
+	json_array_foreach(args, i, v)
+		if (s)
+			strcat(strcat(s, i ? " " : ""), json_string_value(v) ?: "");
+	return s;
+}
+
 /* A pidfd on PID 1, proved to be that process and not a successor of its PID. */
 static int pin_pid1(const struct ins_container *c, struct ins_error *err)
 {

@@ -1,7 +1,9 @@
 /*
- * A container's changes, read from its read-write layer ("upper").
+ * A layer's changes against the layers below it: a container's read-write
+ * layer ("upper") against its init layer and its image's, or any layer of an
+ * image against the image's layers below it (ctk layers).
  *
- * The walk goes through upper one directory at a time, carrying the layers
+ * The walk goes through the layer one directory at a time, carrying the layers
  * whose directories overlayfs merges under it (its lower stack), so that
  * "was this path in the image" is answered as the kernel answered it for
  * the container: the topmost layer holding a name decides, a whiteout hides
@@ -26,7 +28,7 @@
 #include "inspect/digest.h"
 #include "inspect/fileio.h"
 
-/* The lower layers are numbered top first, as ctk run stacks them: 0 is the container's init layer. */
+/* The lower layers are numbered top first, as ctk run stacks them: 0 is a container's init layer. */
 #define INIT_LAYER 0
 
 /* One layer's directory among those merged under a directory of the walk. */
@@ -44,17 +46,14 @@ struct lower {
 	size_t ndirs;
 };
 
-struct item {
-	struct ins_diff_change c;
-	bool implied; /* a directory listed only because it holds changes */
-};
-
 struct differ {
-	int *roots; /* the lower layers' root directories, top first */
-	char (*labels)[24]; /* and their names in messages */
+	const int *roots; /* the lower layers' root directories, top first */
+	char (*labels)[80]; /* and their names in messages */
 	size_t nroots;
-	dev_t dev; /* the read-write layer's file system, never left */
-	struct item *items;
+	bool init_layer; /* roots[INIT_LAYER] is a container's init layer */
+	bool lower_layer; /* the walked layer is an overlay's lower layer: its xwhiteouts count */
+	dev_t dev; /* the walked layer's file system, never left */
+	struct ins_diff_change *items;
 	size_t n, cap;
 };
 
@@ -66,6 +65,7 @@ struct walkdir {
 	size_t nlower;
 	int *fds; /* the lower stack's directories, open while its entries are looked up */
 	bool covered; /* the layers below are hidden in it: it or a parent is opaque */
+	bool xwhiteouts; /* marked overlay.opaque=x in a lower layer: its empty files may be whiteouts */
 	char **names; /* its entries, sorted */
 	size_t nnames;
 };
@@ -113,15 +113,15 @@ static char *join(const char *rel, const char *name)
 	return asprintf(&p, "%s%s%s", rel, *rel ? "/" : "", name) < 0 ? NULL : p;
 }
 
-/* Adds the change KIND of REL (relative to the root). */
-static int record(struct differ *d, enum ins_diff_kind kind, const char *rel, long long size, bool implied,
-		  struct ins_error *err)
+/* Adds the change KIND of REL (relative to the root), an entry of MODE in the walked layer (D: 0). */
+static int record(struct differ *d, enum ins_diff_kind kind, const char *rel, long long size, unsigned mode,
+		  bool implied, struct ins_error *err)
 {
-	struct item *it;
+	struct ins_diff_change *it;
 
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct item *more = realloc(d->items, cap * sizeof(*more));
+		struct ins_diff_change *more = realloc(d->items, cap * sizeof(*more));
 
 		if (!more)
 			return ins_err_sys(err, ENOMEM, "/%s", rel);
@@ -129,8 +129,8 @@ static int record(struct differ *d, enum ins_diff_kind kind, const char *rel, lo
 		d->cap = cap;
 	}
 	it = &d->items[d->n];
-	*it = (struct item){ .c = { .kind = kind, .size = size }, .implied = implied };
-	if (asprintf(&it->c.path, "/%s", rel) < 0)
+	*it = (struct ins_diff_change){ .kind = kind, .size = size, .mode = mode, .implied = implied };
+	if (asprintf(&it->path, "/%s", rel) < 0)
 		return ins_err_sys(err, ENOMEM, "/%s", rel);
 	d->n++;
 	return 0;
@@ -148,9 +148,10 @@ static char overlay_xattr(int dir, const char *name, const char *key)
 	char path[64 + NAME_MAX], attr[64], v[2];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d%s%s", dir, *name ? "/" : "", name);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dir, name);
 	snprintf(attr, sizeof(attr), "trusted.overlay.%s", key);
-	n = lgetxattr(path, attr, v, sizeof(v));
+	/* DIR itself through its fd: lgetxattr of /proc/self/fd/N would read the magic link's own (none). */
+	n = *name ? lgetxattr(path, attr, v, sizeof(v)) : fgetxattr(dir, attr, v, sizeof(v));
 	if (n == 1)
 		return v[0];
 	return n >= 0 || errno == ERANGE ? '?' : 0;
@@ -204,20 +205,20 @@ static int lookup(const struct differ *d, const struct walkdir *w, const char *n
 }
 
 /* The runtime's own files (hosts, hostname, resolv.conf) are never the container's change. */
-static bool init_file(size_t layer, const struct stat *st)
+static bool init_file(const struct differ *d, size_t layer, const struct stat *st)
 {
-	return layer == INIT_LAYER && !S_ISDIR(st->st_mode);
+	return d->init_layer && layer == INIT_LAYER && !S_ISDIR(st->st_mode);
 }
 
-/* A file, symlink, device or whiteout of upper at REL; EXISTS: the layers below show something there. */
+/* A file, symlink, device or whiteout of the layer at REL; EXISTS: the layers below show something there. */
 static int classify_file(struct differ *d, const struct walkdir *w, const char *name, const char *rel,
 			 const struct stat *st, bool exists, struct ins_error *err)
 {
 	/* A whiteout of nothing deleted nothing. */
-	if (is_whiteout(w->up, name, st, false))
-		return exists ? record(d, INS_DIFF_DELETED, rel, 0, false, err) : 0;
+	if (is_whiteout(w->up, name, st, w->xwhiteouts))
+		return exists ? record(d, INS_DIFF_DELETED, rel, 0, 0, false, err) : 0;
 	return record(d, exists ? INS_DIFF_CHANGED : INS_DIFF_ADDED, rel,
-		      S_ISREG(st->st_mode) ? (long long)st->st_size : 0, false, err);
+		      S_ISREG(st->st_mode) ? (long long)st->st_size : 0, st->st_mode, false, err);
 }
 
 /*
@@ -245,7 +246,7 @@ static int classify(struct differ *d, const struct walkdir *w, const char *name,
 		free(low.dirs);
 		return -1;
 	}
-	runtime = low.exists && init_file(low.layer, &low.st);
+	runtime = low.exists && init_file(d, low.layer, &low.st);
 	if (runtime || !S_ISDIR(st.st_mode)) {
 		free(low.dirs);
 		return runtime ? 0 : classify_file(d, w, name, rel, &st, low.exists, err);
@@ -256,7 +257,7 @@ static int classify(struct differ *d, const struct walkdir *w, const char *name,
 	else if (opaque || !S_ISDIR(low.st.st_mode) || st.st_mode != low.st.st_mode ||
 		 st.st_uid != low.st.st_uid || st.st_gid != low.st.st_gid)
 		kind = INS_DIFF_CHANGED;
-	if (kind && record(d, kind, rel, 0, false, err) < 0) {
+	if (kind && record(d, kind, rel, 0, st.st_mode, false, err) < 0) {
 		free(low.dirs);
 		return -1;
 	}
@@ -290,11 +291,11 @@ static int record_hidden_name(struct differ *d, const struct walkdir *w, size_t 
 			return 0;
 	if (fstatat(w->fds[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return ins_err_sys(err, errno, "%s: '%s/%s'", d->labels[w->lower[i].layer], w->rel, name);
-	if (is_whiteout(w->fds[i], name, &st, w->lower[i].xwhiteouts) || init_file(w->lower[i].layer, &st))
+	if (is_whiteout(w->fds[i], name, &st, w->lower[i].xwhiteouts) || init_file(d, w->lower[i].layer, &st))
 		return 0;
 	if (!(rel = join(w->rel, name)))
 		return ins_err_sys(err, ENOMEM, "%s", name);
-	return record(d, INS_DIFF_DELETED, rel, 0, false, err);
+	return record(d, INS_DIFF_DELETED, rel, 0, 0, false, err);
 }
 
 /*
@@ -371,7 +372,7 @@ static int descend(struct differ *d, int up, const char *rel, const struct subdi
 	below = walk(d, fd, path, sub->low.dirs, sub->low.ndirs, sub->covered, err);
 	if (below < 0)
 		return -1;
-	return below > 0 && !sub->listed ? record(d, INS_DIFF_CHANGED, path, 0, true, err) : 0;
+	return below > 0 && !sub->listed ? record(d, INS_DIFF_CHANGED, path, 0, st.st_mode, true, err) : 0;
 }
 
 /*
@@ -386,6 +387,9 @@ static ssize_t walk(struct differ *d, int up, const char *rel, const struct lowe
 	struct subdir *subs = NULL;
 	size_t nsubs = 0, before = d->n;
 	int rc = open_lowers(d, &w, err);
+
+	/* The kernel honours xwhiteouts in lower layers only: a read-write layer's empty files are files. */
+	w.xwhiteouts = d->lower_layer && overlay_xattr(up, "", "opaque") == 'x';
 
 	if (rc == 0)
 		rc = ins_dir_names(up, *rel ? rel : "/", &w.names, &w.nnames, err);
@@ -410,36 +414,59 @@ static ssize_t walk(struct differ *d, int up, const char *rel, const struct lowe
 	return rc < 0 ? -1 : (ssize_t)(d->n - before);
 }
 
-/* The lower layers' roots as ctk run stacks them: the init layer, then the image's, newest first. */
-static int open_layers(struct ins_store *s, const struct ins_container *c, int dir, struct differ *d,
-		       struct ins_error *err)
+/* A container's lower layers, open, with their names in messages. */
+struct stack {
+	int *fds;
+	char **labels;
+	size_t n;
+};
+
+static void close_stack(struct stack *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		ins_closep(&l->fds[i]);
+		free(l->labels[i]);
+	}
+	free(l->fds);
+	free(l->labels);
+}
+
+/* Opens the next layer of L: NAME in DIR, called LABEL in messages. */
+static int push_layer(struct stack *l, int dir, const char *name, char *label, struct ins_error *err)
+{
+	if (!label)
+		return ins_err_sys(err, ENOMEM, "layers");
+	l->labels[l->n] = label;
+	l->fds[l->n] = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (l->fds[l->n++] < 0)
+		return ins_err_sys(err, errno, "%s", label);
+	return 0;
+}
+
+/* The lower layers of container C as ctk run stacks them: the init layer, then the image's, newest first. */
+static int open_stack(struct ins_store *s, const struct ins_container *c, int dir, struct stack *l,
+		      struct ins_error *err)
 {
 	json_t *layers = json_object_get(json_object_get(c->config, "image"), "layers");
 	size_t nlayers = json_array_size(layers);
 
-	d->roots = calloc(nlayers + 1, sizeof(*d->roots));
-	d->labels = calloc(nlayers + 1, sizeof(*d->labels));
-	if (!d->roots || !d->labels)
+	l->fds = calloc(nlayers + 1, sizeof(*l->fds));
+	l->labels = calloc(nlayers + 1, sizeof(*l->labels));
+	if (!l->fds || !l->labels)
 		return ins_err_sys(err, ENOMEM, "layers");
-	snprintf(d->labels[INIT_LAYER], sizeof(d->labels[0]), "init layer");
-	d->roots[INIT_LAYER] = openat(dir, "init", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	d->nroots = 1;
-	if (d->roots[INIT_LAYER] < 0)
-		return ins_err_sys(err, errno, "init layer");
+	if (push_layer(l, dir, "init", strdup("init layer"), err) < 0)
+		return -1;
 	for (size_t i = 0; i < nlayers; i++) {
 		const char *hex = json_string_value(json_array_get(layers, nlayers - 1 - i));
 		struct ins_digest digest;
-		char text[96];
+		char text[96], *label;
 
 		/* A layer is named by its digest: nothing else may reach outside layers/. */
 		snprintf(text, sizeof(text), "sha256:%s", hex ? hex : "");
 		if (ins_digest_parse(text, &digest, err) < 0)
 			return ins_err_prefix(err, "image layer %zu", nlayers - i);
-		snprintf(d->labels[i + 1], sizeof(d->labels[0]), "layer %.12s", hex);
-		d->roots[i + 1] = openat(s->layersfd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		d->nroots++;
-		if (d->roots[i + 1] < 0)
-			return ins_err_sys(err, errno, "%s", d->labels[i + 1]);
+		if (push_layer(l, s->layersfd, hex, asprintf(&label, "layer %.12s", hex) < 0 ? NULL : label, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -452,7 +479,7 @@ static int path_rank(char c)
 
 static int cmp_items(const void *a, const void *b)
 {
-	const char *x = ((const struct item *)a)->c.path, *y = ((const struct item *)b)->c.path;
+	const char *x = ((const struct ins_diff_change *)a)->path, *y = ((const struct ins_diff_change *)b)->path;
 
 	while (*x && *x == *y)
 		x++, y++;
@@ -504,17 +531,17 @@ static bool rule_matches(const char *rule, const char *path, bool added)
 }
 
 /* The common reason of the changes below directory I when every one is noise, else NULL. */
-static const char *noise_below(const struct item *items, size_t n, size_t i)
+static const char *noise_below(const struct ins_diff_change *items, size_t n, size_t i)
 {
-	const char *dir = items[i].c.path, *reason = NULL;
+	const char *dir = items[i].path, *reason = NULL;
 	size_t len = strlen(dir);
 
-	for (size_t j = i + 1; j < n && strncmp(items[j].c.path, dir, len) == 0 && items[j].c.path[len] == '/'; j++) {
-		if (!items[j].c.noise)
+	for (size_t j = i + 1; j < n && strncmp(items[j].path, dir, len) == 0 && items[j].path[len] == '/'; j++) {
+		if (!items[j].noise)
 			return NULL;
 		if (!reason)
-			reason = items[j].c.noise;
-		else if (strcmp(reason, items[j].c.noise) != 0)
+			reason = items[j].noise;
+		else if (strcmp(reason, items[j].noise) != 0)
 			reason = INS_DIFF_NOISE_MIXED;
 	}
 	return reason;
@@ -524,42 +551,67 @@ static const char *noise_below(const struct item *items, size_t n, size_t i)
  * Marks noise on the sorted ITEMS: what a rule matches, then (children
  * first) each directory listed only for its changes when all are noise.
  */
-static void mark_noise(struct item *items, size_t n)
+static void mark_noise(struct ins_diff_change *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		for (size_t r = 0; r < sizeof(noise_rules) / sizeof(noise_rules[0]) && !items[i].c.noise; r++)
-			if (rule_matches(noise_rules[r].pattern, items[i].c.path, items[i].c.kind == INS_DIFF_ADDED))
-				items[i].c.noise = noise_rules[r].reason;
+		for (size_t r = 0; r < sizeof(noise_rules) / sizeof(noise_rules[0]) && !items[i].noise; r++)
+			if (rule_matches(noise_rules[r].pattern, items[i].path, items[i].kind == INS_DIFF_ADDED))
+				items[i].noise = noise_rules[r].reason;
 	for (size_t i = n; i-- > 0;)
-		if (items[i].implied && !items[i].c.noise)
-			items[i].c.noise = noise_below(items, n, i);
+		if (items[i].implied && !items[i].noise)
+			items[i].noise = noise_below(items, n, i);
 }
 
 static void differ_free(struct differ *d)
 {
-	for (size_t i = 0; i < d->nroots; i++)
-		ins_closep(&d->roots[i]);
-	free(d->roots);
 	free(d->labels);
 	for (size_t i = 0; i < d->n; i++)
-		free(d->items[i].c.path);
+		free(d->items[i].path);
 	free(d->items);
 }
 
 /* Sorts and marks the changes, and hands them out. */
-static int finish(struct differ *d, struct ins_diff_change **changes, size_t *n, struct ins_error *err)
+static void finish(struct differ *d, struct ins_diff_change **changes, size_t *n)
 {
 	if (d->n == 0)
-		return 0;
-	if (!(*changes = calloc(d->n, sizeof(**changes))))
-		return ins_err_sys(err, ENOMEM, "changes");
+		return;
 	qsort(d->items, d->n, sizeof(*d->items), cmp_items);
 	mark_noise(d->items, d->n);
-	for (size_t i = 0; i < d->n; i++)
-		(*changes)[i] = d->items[i].c;
+	*changes = ins_steal_ptr(d->items);
 	*n = d->n;
 	d->n = 0;
-	return 0;
+}
+
+int ins_layer_diff(int layer, const int *lowers, size_t nlowers, const struct ins_layer_diff_opts *o,
+		   struct ins_diff_change **changes, size_t *n, struct ins_error *err)
+{
+	struct differ d = { .roots = lowers, .nroots = nlowers, .init_layer = o && o->init_layer && nlowers > 0,
+			    .lower_layer = o && o->lower_layer };
+	_cleanup_free_ struct lower_dir *stack = calloc(nlowers + 1, sizeof(*stack));
+	struct stat st;
+	int rc = 0;
+
+	*changes = NULL;
+	*n = 0;
+	if (fstat(layer, &st) < 0)
+		return ins_err_sys(err, errno, "layer");
+	d.dev = st.st_dev;
+	if (!stack || !(d.labels = calloc(nlowers + 1, sizeof(*d.labels))))
+		rc = ins_err_sys(err, ENOMEM, "layers");
+	/* The root merges every layer: overlayfs honours no opaque mark on a layer's root. */
+	for (size_t i = 0; rc == 0 && i < nlowers; i++) {
+		if (o && o->labels)
+			snprintf(d.labels[i], sizeof(d.labels[i]), "%s", o->labels[i]);
+		else
+			snprintf(d.labels[i], sizeof(d.labels[i]), "lower layer %zu", i);
+		stack[i] = (struct lower_dir){ i, overlay_xattr(lowers[i], "", "opaque") == 'x' };
+	}
+	if (rc == 0 && walk(&d, layer, "", stack, nlowers, false, err) < 0)
+		rc = -1;
+	if (rc == 0)
+		finish(&d, changes, n);
+	differ_free(&d);
+	return rc;
 }
 
 int ins_container_diff(struct ins_store *s, const struct ins_container *c,
@@ -567,9 +619,7 @@ int ins_container_diff(struct ins_store *s, const struct ins_container *c,
 {
 	_cleanup_close_ int dir = openat(s->containersfd, c->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int up = -1;
-	_cleanup_free_ struct lower_dir *stack = NULL;
-	struct differ d = { 0 };
-	struct stat st;
+	struct stack l = { 0 };
 	int rc;
 
 	*changes = NULL;
@@ -577,20 +627,14 @@ int ins_container_diff(struct ins_store *s, const struct ins_container *c,
 	if (dir < 0)
 		return ins_err_sys(err, errno, "container %.12s", c->id);
 	up = openat(dir, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (up < 0 || fstat(up, &st) < 0)
+	if (up < 0)
 		return ins_err_sys(err, errno, "container %.12s: its read-write layer", c->id);
-	d.dev = st.st_dev;
-	rc = open_layers(s, c, dir, &d, err);
-	/* The root merges every layer: overlayfs honours no opaque mark on a layer's root. */
-	if (rc == 0 && !(stack = calloc(d.nroots, sizeof(*stack))))
-		rc = ins_err_sys(err, ENOMEM, "layers");
-	for (size_t i = 0; rc == 0 && i < d.nroots; i++)
-		stack[i] = (struct lower_dir){ i, overlay_xattr(d.roots[i], "", "opaque") == 'x' };
-	if (rc == 0 && walk(&d, up, "", stack, d.nroots, false, err) < 0)
-		rc = -1;
+	rc = open_stack(s, c, dir, &l, err);
 	if (rc == 0)
-		rc = finish(&d, changes, n, err);
-	differ_free(&d);
+		rc = ins_layer_diff(up, l.fds, l.n,
+				    &(struct ins_layer_diff_opts){ .init_layer = true, .labels = (const char *const *)l.labels },
+				    changes, n, err);
+	close_stack(&l);
 	return rc < 0 ? ins_err_prefix(err, "container %.12s", c->id) : 0;
 }
 

@@ -38,22 +38,6 @@ static void usage(FILE *out, const char *prog)
 		prog);
 }
 
-/* The process line, words joined with spaces. */
-static char *command_line(const struct ins_container *c)
-{
-	json_t *args = ins_container_args(c), *v;
-	size_t i, len = 1;
-	char *s;
-
-	json_array_foreach(args, i, v)
-		len += strlen(json_string_value(v) ?: "") + 1;
-	s = calloc(1, len);
-	json_array_foreach(args, i, v)
-		if (s)
-			strcat(strcat(s, i ? " " : ""), json_string_value(v) ?: "");
-	return s;
-}
-
 static int fill(const struct cli_table *t, struct libscols_line *ln, const struct ins_container *c)
 {
 	enum ins_container_status st = ins_container_status(c);
@@ -75,7 +59,7 @@ static int fill(const struct cli_table *t, struct libscols_line *ln, const struc
 									     json_string_value(json_object_get(image, "id")));
 			break;
 		case COL_COMMAND:
-			rc = smartcols.scols_line_refer_data(ln, i, command_line(c));
+			rc = smartcols.scols_line_refer_data(ln, i, ins_container_command(c));
 			break;
 		case COL_STATUS:
 			rc = smartcols.scols_line_set_data(ln, i, ins_container_status_name(st));

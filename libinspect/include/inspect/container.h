@@ -95,6 +95,8 @@ const char *ins_container_status_name(enum ins_container_status st);
 pid_t ins_container_pid(const struct ins_container *c);
 /* The process line: entrypoint and command, as PID 1 runs them. */
 json_t *ins_container_args(const struct ins_container *c);
+/* The same, words joined with spaces (malloc'd; NULL when out of memory). */
+char *ins_container_command(const struct ins_container *c);
 
 /* Sends SIG to PID 1 (through a pidfd: never to a successor of its PID). */
 int ins_container_kill(const struct ins_container *c, int sig, struct ins_error *err);

@@ -3,10 +3,13 @@
  * from its read-write layer (CTK_ROOT/containers/<id>/upper) against the
  * layers below it (the init layer, then the image's), with overlayfs's own
  * rules for whiteouts and opaque directories. See ctk-diff(1) for every rule.
+ * The same walk gives any layer's changes against the layers below it
+ * (ins_layer_diff), as ctk layers shows them for an image's layers.
  */
 #ifndef INSPECT_DIFF_H
 #define INSPECT_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "inspect/container.h"
@@ -24,6 +27,8 @@ struct ins_diff_change {
 	char *path; /* absolute, as the container sees it: "/etc/passwd" */
 	long long size; /* bytes of a regular file in the read-write layer (A, C); 0 otherwise */
 	const char *noise; /* why it is volatile noise (a static string), or NULL */
+	unsigned mode; /* the entry's st_mode in the walked layer (A, C); 0 for D */
+	bool implied; /* a directory listed (C) only because it holds changes, not for itself */
 };
 
 /* A rule of noise: a path glob and the reason it gives. */
@@ -46,5 +51,31 @@ const struct ins_diff_noise_rule *ins_diff_noise_rules(size_t *n);
 int ins_container_diff(struct ins_store *s, const struct ins_container *c,
 		       struct ins_diff_change **changes, size_t *n, struct ins_error *err);
 void ins_diff_free(struct ins_diff_change *changes, size_t n);
+
+struct ins_layer_diff_opts {
+	/*
+	 * LOWERS[0] is a container's init layer: what it holds besides
+	 * directories is the runtime's (hosts, hostname, resolv.conf), and
+	 * never a change when the walked layer writes or deletes it.
+	 */
+	bool init_layer;
+	/*
+	 * LAYER is an overlay's lower layer (an image's), not a read-write
+	 * layer: the empty files with overlay.whiteout in its directories
+	 * marked overlay.opaque=x are whiteouts (D), as the kernel reads them.
+	 */
+	bool lower_layer;
+	/* The lower layers' names in messages, top first; NULL: "lower layer N". */
+	const char *const *labels;
+};
+
+/*
+ * The changes of the layer directory LAYER against the NLOWERS layer
+ * directories LOWERS below it (top first), looked up as overlayfs merges
+ * them, in ins_container_diff's form and order; O may be NULL. Errors name
+ * the path and the layer, not LAYER itself: callers prefix that.
+ */
+int ins_layer_diff(int layer, const int *lowers, size_t nlowers, const struct ins_layer_diff_opts *o,
+		   struct ins_diff_change **changes, size_t *n, struct ins_error *err);
 
 #endif
