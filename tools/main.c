@@ -21,6 +21,7 @@ static const struct tool {
 	{ "exec", tool_exec, "run a command in a running container (docker exec)" },
 	{ "image", tool_image, "manage images: import, ls, rm, history" },
 	{ "kill", tool_kill, "send a signal to containers" },
+	{ "layers", tool_layers, "show the layers of a container or image, their changes and waste" },
 	{ "logs", tool_logs, "print a detached container's output" },
 	{ "ns", tool_ns, "list namespaces: every one on the host, or a target's" },
 	{ "ps", tool_ps, "list containers" },
