@@ -25,10 +25,12 @@ O ?= build
 SAN_FLAGS :=
 endif
 
-# Debian packages the build, the tests and the demo need (make deps).
+# Debian packages the build, the tests and the demo need (make deps). skopeo, umoci,
+# podman and runc are the peers that load what ctk image export writes (tests/tools/interop.c);
+# docker.io is not here (it is large): without it the docker test is skipped.
 DEB_PACKAGES := build-essential pkg-config libsmartcols-dev libmount-dev \
 	libcriterion-dev libjansson-dev libarchive-dev libssl-dev xz-utils \
-	busybox-static mandoc util-linux procps iproute2
+	busybox-static mandoc util-linux procps iproute2 skopeo umoci podman runc
 
 TOOLS := diff enter exec image kill layers logs ns ps rm run stop volume wait
 

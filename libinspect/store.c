@@ -11,7 +11,6 @@
 #include "inspect/fileio.h"
 #include "inspect/store.h"
 
-static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 static const char empty_index[] =
 	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
 	"\"manifests\":[]}";
@@ -92,7 +91,7 @@ int ins_store_open(const char *root, struct ins_store *s, struct ins_error *err)
 	if (rc == 0)
 		rc = open_subdir(s->rootfd, "tmp", &s->tmpfd, err);
 	if (rc == 0)
-		rc = ensure_file(s->imagesfd, "oci-layout", oci_layout, err);
+		rc = ensure_file(s->imagesfd, "oci-layout", INS_OCI_LAYOUT, err);
 	if (rc == 0)
 		rc = ensure_file(s->imagesfd, "index.json", empty_index, err);
 	if (rc < 0) {

@@ -1,21 +1,24 @@
 /*
  * ctk image: the image store (CTK_ROOT/images, an OCI image layout):
- * import, ls, rm, history.
+ * import, export, ls, rm, history.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "inspect/image.h"
 #include "inspect/store.h"
 
-enum { OPT_NAME = 0x2000 };
+enum { OPT_NAME = 0x2000, OPT_FORMAT };
 
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 		"Usage: %s import [--name REF] [-c INSTRUCTION]... [--json] SRC\n"
+		"       %s export [--format docker|oci] [-f] REF FILE\n"
 		"       %s ls [options]\n"
 		"       %s rm REF...\n"
 		"       %s history [options] REF\n"
@@ -29,6 +32,11 @@ static void usage(FILE *out, const char *prog)
 		"                        ENTRYPOINT, ENV, WORKDIR or USER; repeatable\n"
 		"     --json             print the image as JSON instead of its id\n"
 		"\n"
+		"export: writes REF as an archive to FILE (- for standard output).\n"
+		"     --format FORMAT    docker: a `docker save` archive (the default);\n"
+		"                        oci: an oci-archive\n"
+		" -f, --force            replace FILE if it exists\n"
+		"\n"
 		"ls and history take the table options:\n"
 		CLI_TABLE_USAGE
 		"\n"
@@ -36,7 +44,7 @@ static void usage(FILE *out, const char *prog)
 		" -h, --help             display this help\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n",
-		prog, prog, prog, prog);
+		prog, prog, prog, prog, prog);
 }
 
 /* Parses the table options of ls and history; returns EXIT_OK or a usage code. */
@@ -132,6 +140,62 @@ static int cmd_import(const char *prog, int argc, char **argv)
 	if (s.root)
 		ins_store_close(&s);
 	free(changes);
+	return rc;
+}
+
+static int parse_format(const char *arg, enum ins_export_format *format)
+{
+	if (strcmp(arg, "docker") == 0 || strcmp(arg, "docker-archive") == 0)
+		*format = INS_EXPORT_DOCKER;
+	else if (strcmp(arg, "oci") == 0 || strcmp(arg, "oci-archive") == 0)
+		*format = INS_EXPORT_OCI;
+	else
+		return -1;
+	return 0;
+}
+
+static int cmd_export(const char *prog, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum ins_export_format format = INS_EXPORT_DOCKER;
+	const char *file;
+	struct ins_store s;
+	struct ins_error err;
+	bool force = false;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+		if (opt == OPT_FORMAT) {
+			if (parse_format(optarg, &format) < 0)
+				return cli_usage_error(prog, "--format: %s: not docker or oci", optarg);
+		} else if (opt == 'f') {
+			force = true;
+		} else if (opt == 'h') {
+			usage(stdout, prog);
+			exit(EXIT_OK);
+		} else {
+			return cli_usage_hint(prog);
+		}
+	}
+	if (optind != argc - 2)
+		return cli_usage_error(prog, "export takes a REF and a FILE");
+	file = argv[optind + 1];
+	if (strcmp(file, "-") == 0 && isatty(STDOUT_FILENO))
+		return cli_usage_error(prog, "refusing to write an archive to a terminal (redirect it)");
+	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
+		return rc;
+	if ((strcmp(file, "-") == 0 ? ins_image_export_fd(&s, argv[optind], format, STDOUT_FILENO, &err)
+				    : ins_image_export(&s, argv[optind], format, file, force, &err)) < 0) {
+		if (err.code == EEXIST)
+			cli_warn(prog, "%s (--force replaces it)", err.msg);
+		rc = err.code == EEXIST ? EXIT_ERROR : cli_fail(prog, &err);
+	}
+	ins_store_close(&s);
 	return rc;
 }
 
@@ -332,11 +396,12 @@ int tool_image(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*run)(const char *prog, int argc, char **argv);
-	} cmds[] = { { "import", cmd_import }, { "ls", cmd_ls }, { "rm", cmd_rm }, { "history", cmd_history } };
+	} cmds[] = { { "import", cmd_import }, { "export", cmd_export }, { "ls", cmd_ls },
+		     { "rm", cmd_rm }, { "history", cmd_history } };
 	const char *prog = argv[0];
 
 	if (argc < 2)
-		return cli_usage_error(prog, "a command is needed: import, ls, rm or history");
+		return cli_usage_error(prog, "a command is needed: import, export, ls, rm or history");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout, prog);
 		return EXIT_OK;

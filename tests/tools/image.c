@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -24,10 +25,21 @@ static void setup(void)
 	scratch_store("image", work, sizeof(work), store, sizeof(store));
 }
 
+/* Where a test mounts a small tmpfs (in its own mount namespace): unmounted before the removal. */
+static char *small_fs(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/small", work);
+	return buf;
+}
+
 static void teardown(void)
 {
+	char small[96];
+
 	json_decref(doc);
 	doc = NULL;
+	if (work[0])
+		umount2(small_fs(small, sizeof(small)), MNT_DETACH);
 	scratch_store_remove(work, store);
 }
 
@@ -338,5 +350,148 @@ Test(image, usage_errors)
 	image(2, "import");
 	image(2, "rm");
 	image(2, "ls", "extra");
+	image(2, "export", "busybox");
 	cr_assert_not_null(strstr(image(1, "import", "/nonexistent/x.tar"), "/nonexistent/x.tar"));
+}
+
+/* The bytes of the file PATH (LEN of them). */
+static char *slurp(const char *path, size_t *len)
+{
+	struct ins_error err;
+	char *text = ins_read_file_at(AT_FDCWD, path, len, &err);
+
+	cr_assert_not_null(text, "%s", err.msg);
+	return text;
+}
+
+/* `ctk image import --json PATH`'s layers, after the image REF it came from was removed. */
+static json_t *reimport(const char *ref, const char *path, const char *id)
+{
+	image(0, "rm", ref);
+	json_decref(doc);
+	doc = json_parse(image(0, "import", "--json", path));
+	cr_assert_not_null(doc);
+	cr_assert_str_eq(json_string_value(json_object_get(doc, "id")), id, "%s: another image id", path);
+	return json_object_get(doc, "layers");
+}
+
+Test(image, export_round_trips_in_both_formats)
+{
+	const char *docker = fixture("docker", "bb.tar", "--layers", "3", NULL);
+	const char *oci = fixture("oci", "oci", "--layers", "3", "--env", "LAYERS=gzip", NULL);
+	char id[2][80], path[160];
+	const char *refs[] = { "busybox:latest", "gz:v1" };
+	json_t *layers, *l;
+	size_t i;
+
+	image(0, "import", docker);
+	image(0, "import", "--name", "gz:v1", oci);
+	for (int r = 0; r < 2; r++)
+		snprintf(id[r], sizeof(id[r]), "%s",
+			 json_string_value(json_object_get(row_named(listing(), refs[r]), "id")));
+	/* oci: the blobs as stored, gzip'd layers stay gzip'd; the name comes back. */
+	snprintf(path, sizeof(path), "%s/gz-oci.tar", work);
+	image(0, "export", "--format", "oci", "gz:v1", path);
+	layers = reimport("gz:v1", path, id[1]);
+	json_array_foreach(layers, i, l)
+		cr_assert_str_eq(json_string_value(json_object_get(l, "media_type")),
+				 "application/vnd.oci.image.layer.v1.tar+gzip");
+	cr_assert_not_null(row_named(listing(), "gz:v1"));
+	/* docker: every layer uncompressed, its digest its diff-id. */
+	snprintf(path, sizeof(path), "%s/gz-docker.tar", work);
+	image(0, "export", "--format", "docker", "gz:v1", path);
+	layers = reimport("gz:v1", path, id[1]);
+	cr_assert_eq(json_array_size(layers), 3);
+	json_array_foreach(layers, i, l)
+		cr_assert(json_equal(json_object_get(l, "digest"), json_object_get(l, "diff_id")));
+	cr_assert_not_null(row_named(listing(), "gz:v1"));
+	/* The default format is docker's; an image exported by id goes unnamed. */
+	snprintf(path, sizeof(path), "%s/by-id.tar", work);
+	image(0, "export", id[0] + 7, path);
+	reimport("busybox", path, id[0]);
+	cr_assert_not_null(row_named(listing(), NULL));
+	cr_assert_null(row_named(listing(), "busybox:latest"));
+}
+
+Test(image, export_to_stdout_writes_the_same_bytes_as_to_a_file)
+{
+	const char *rootfs = fixture("rootfs", "r.tar", NULL);
+	char a[160], b[160], cmd[512];
+	_cleanup_free_ char *x = NULL, *y = NULL;
+	size_t xlen, ylen;
+
+	image(0, "import", "--name", "small", rootfs);
+	for (int f = 0; f < 2; f++) {
+		const char *format = f ? "oci" : "docker";
+
+		snprintf(a, sizeof(a), "%s/a-%s.tar", work, format);
+		snprintf(b, sizeof(b), "%s/b-%s.tar", work, format);
+		image(0, "export", "--format", format, "small", a);
+		snprintf(cmd, sizeof(cmd), "'%s' image export --format %s small - > '%s'", ctk_path(), format, b);
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		free(x);
+		free(y);
+		x = slurp(a, &xlen);
+		y = slurp(b, &ylen);
+		/* Reproducible too: names, modes and times come from the image alone. */
+		cr_assert(xlen == ylen && memcmp(x, y, xlen) == 0, "%s: %s and - differ", format, a);
+	}
+}
+
+/* The names in the scratch directory's subdirectory REL ("" for itself), space-separated. */
+static char *names_in(const char *rel)
+{
+	char path[160], **names;
+	size_t n;
+	struct ins_error err;
+	char *out = calloc(1, 4096);
+	_cleanup_close_ int dir = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", work, rel);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_eq(ins_dir_names(dir, path, &names, &n, &err), 0, "%s", err.msg);
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), 4096 - strlen(out), "%s%s", i ? " " : "", names[i]);
+	ins_names_free(names, n);
+	return out;
+}
+
+Test(image, export_replaces_a_file_only_with_force_and_leaves_nothing_when_it_fails)
+{
+	const char *rootfs = fixture("rootfs", "r.tar", NULL);
+	char out[160], small[96], path[160];
+	_cleanup_free_ char *text = NULL, *left = NULL;
+	const char *msg;
+
+	image(0, "import", "--name", "small", rootfs);
+	snprintf(out, sizeof(out), "%s/out.tar", work);
+	{
+		FILE *f = fopen(out, "w");
+
+		cr_assert_not_null(f);
+		fputs("old\n", f);
+		fclose(f);
+	}
+	msg = image(1, "export", "small", out);
+	cr_assert(strstr(msg, "out.tar: already exists") && strstr(msg, "--force"), "%s", msg);
+	text = slurp(out, NULL);
+	cr_assert_str_eq(text, "old\n");
+	image(0, "export", "-f", "small", out);
+	left = names_in("");
+	cr_assert_str_eq(left, "out.tar r.tar store", "no temporary file stays beside FILE");
+	cr_assert_not_null(strstr(image(1, "export", "nosuch", out), "nosuch: no such image"));
+	snprintf(path, sizeof(path), "%s/nodir/x.tar", work);
+	cr_assert_not_null(strstr(image(1, "export", "small", path), "nodir"));
+	/* A file system too small for the archive: the error names FILE, and nothing stays. */
+	cr_assert_eq(private_mounts(), 0, "%m");
+	cr_assert_eq(mkdir(small_fs(small, sizeof(small)), 0755), 0);
+	cr_assert_eq(mount("tmpfs", small, "tmpfs", 0, "size=64k"), 0, "%m");
+	snprintf(path, sizeof(path), "%s/x.tar", small);
+	msg = image(1, "export", "small", path);
+	cr_assert(strstr(msg, "x.tar") && strstr(msg, "No space left on device"), "%s", msg);
+	free(left);
+	left = names_in("small");
+	cr_assert_str_eq(left, "", "a failed export leaves nothing behind");
+	image(2, "export", "--format", "zip", "small", path);
+	image(2, "export", "small");
 }

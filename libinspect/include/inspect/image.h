@@ -98,4 +98,28 @@ struct ins_import_opts {
 int ins_image_import(struct ins_store *s, const char *src, const struct ins_import_opts *o,
 		     struct ins_image *img, struct ins_error *err);
 
+/* The archive formats an image is exported in. */
+enum ins_export_format {
+	INS_EXPORT_DOCKER, /* a `docker save` archive: manifest.json, <id>.json, <chain-id>/layer.tar */
+	INS_EXPORT_OCI, /* an oci-archive: a tar of an OCI image layout */
+};
+
+/*
+ * Writes the image NAME (as ins_image_load finds it) to FD as an archive
+ * in FORMAT, sequentially (FD may be a pipe). Blobs are streamed, never held
+ * in memory; docker's format gets every layer uncompressed, as `docker save`
+ * writes it. The archive names the image when NAME is a reference.
+ */
+int ins_image_export_fd(struct ins_store *s, const char *name, enum ins_export_format format,
+			int fd, struct ins_error *err);
+
+/*
+ * The same into the file PATH, written atomically: an unnamed file in PATH's
+ * directory that gets PATH only once complete, so a failed or killed export
+ * leaves nothing behind. An existing PATH is an error (EEXIST) unless FORCE,
+ * with which it is replaced (a symlink itself, not its target).
+ */
+int ins_image_export(struct ins_store *s, const char *name, enum ins_export_format format,
+		     const char *path, bool force, struct ins_error *err);
+
 #endif

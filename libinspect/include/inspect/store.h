@@ -22,6 +22,8 @@
 #include "inspect/error.h"
 
 #define INS_STORE_DEFAULT_ROOT "/var/lib/ctk"
+/* The oci-layout file of an OCI image layout (the store's, an oci-archive's). */
+#define INS_OCI_LAYOUT "{\"imageLayoutVersion\":\"1.0.0\"}"
 
 struct ins_store {
 	char *root;
