@@ -30,7 +30,7 @@ DEB_PACKAGES := build-essential pkg-config libsmartcols-dev libmount-dev \
 	libcriterion-dev libjansson-dev libarchive-dev libssl-dev xz-utils \
 	busybox-static mandoc util-linux procps iproute2
 
-TOOLS := diff enter exec image kill logs ns ps rm run stop volume wait
+TOOLS := commit diff enter exec image kill logs ns ps rm run stop volume wait
 
 # Headers only: these libraries are loaded on first use (libinspect/include/inspect/lazylib.h).
 LAZY_PKGS := smartcols mount libarchive libcrypto

@@ -17,7 +17,15 @@
 	X(archive_entry_gid) X(archive_entry_mtime) X(archive_entry_mtime_nsec)                \
 	X(archive_entry_mtime_is_set) X(archive_entry_symlink) X(archive_entry_hardlink)       \
 	X(archive_entry_size) X(archive_entry_size_is_set) X(archive_entry_rdevmajor)          \
-	X(archive_entry_rdevminor) X(archive_entry_xattr_reset) X(archive_entry_xattr_next)
+	X(archive_entry_rdevminor) X(archive_entry_xattr_reset) X(archive_entry_xattr_next)     \
+	X(archive_write_new) X(archive_write_free) X(archive_write_set_format_pax_restricted)  \
+	X(archive_write_set_bytes_per_block) X(archive_write_open) X(archive_write_header)      \
+	X(archive_write_data) X(archive_write_close) X(archive_entry_new)                      \
+	X(archive_entry_free) X(archive_entry_clear) X(archive_entry_copy_stat)                \
+	X(archive_entry_set_pathname) X(archive_entry_set_symlink) X(archive_entry_set_hardlink) \
+	X(archive_entry_set_mtime) X(archive_entry_unset_atime) X(archive_entry_unset_ctime)   \
+	X(archive_entry_unset_birthtime) X(archive_entry_set_size) X(archive_entry_set_filetype) \
+	X(archive_entry_set_perm) X(archive_entry_xattr_add_entry)
 
 struct libarchive {
 	LIBARCHIVE_SYMBOLS(INS_LAZY_MEMBER)

@@ -7,6 +7,7 @@
 #ifndef INSPECT_DIFF_H
 #define INSPECT_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "inspect/container.h"
@@ -46,5 +47,12 @@ const struct ins_diff_noise_rule *ins_diff_noise_rules(size_t *n);
 int ins_container_diff(struct ins_store *s, const struct ins_container *c,
 		       struct ins_diff_change **changes, size_t *n, struct ins_error *err);
 void ins_diff_free(struct ins_diff_change *changes, size_t n);
+
+/*
+ * Whether PATTERN (fnmatch, '*' within a name) matches the absolute PATH:
+ * all of it when PATTERN starts with '/', else as many of its last names
+ * as PATTERN has ("*.pyc" the last one, "cache/f*" the last two).
+ */
+bool ins_path_glob_matches(const char *pattern, const char *path);
 
 #endif
