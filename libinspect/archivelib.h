@@ -34,4 +34,17 @@ struct libarchive {
 extern struct libarchive libarchive;
 int libarchive_load(struct ins_error *err);
 
+/*
+ * An image layer unpacked entry by entry, from entries a caller makes (ctk
+ * commit of a container that can no longer change): what ins_unpack does
+ * with each entry of a tar, but a regular file is a hardlink to the file at
+ * the same path below LINK_FROM instead of data read from an archive.
+ * Directory times are set by ins_unpacker_finish, once all is made.
+ */
+struct ins_unpacker;
+struct ins_unpacker *ins_unpacker_new(int dirfd, int link_from, struct ins_error *err);
+int ins_unpacker_add(struct ins_unpacker *u, struct archive_entry *e, struct ins_error *err);
+int ins_unpacker_finish(struct ins_unpacker *u, struct ins_error *err);
+void ins_unpacker_free(struct ins_unpacker *u);
+
 #endif

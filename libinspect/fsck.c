@@ -99,8 +99,9 @@ static int check_blobs(struct fsck *f, struct ins_error *err)
 		fd = ins_store_open_blob(f->s, &name, err);
 		if (fd < 0 || ins_digest_fd(fd, &got, NULL, err) < 0)
 			rc = ins_err_prefix(err, "blob %s", name.s);
+		/* A corrupt blob is reported by what uses it, or as unused. */
 		else if (!ins_digest_equal(&name, &got))
-			problem(f, false, "blob %s: corrupt, its content is %s", name.s, got.s);
+			continue;
 		else if (hexset_add(&f->good, &name) < 0)
 			rc = ins_err_sys(err, ENOMEM, "blobs");
 	}
@@ -149,7 +150,6 @@ static void check_unpacked(struct fsck *f, const char *image, const struct ins_d
 	struct ins_digest got;
 	struct ins_error err;
 
-	hexset_add(&f->layers, diff_id);
 	if (faccessat(f->s->layersfd, ins_digest_hex(diff_id), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return;
 	if (f->repair && layer_unpack(f->s, blob, diff_id, &got, &err) == 0)
@@ -179,16 +179,24 @@ static bool check_image(struct fsck *f, json_t *entry, const char *name, char *w
 			 json_array_size(diff_ids));
 		return false;
 	}
+	/* Its unpacked layers are in use even if a blob of it is not sound: only a repair drops the image. */
+	json_array_foreach(diff_ids, i, desc) {
+		struct ins_digest diff_id;
+		struct ins_error err;
+
+		if (ins_digest_parse(json_string_value(desc) ?: "", &diff_id, &err) < 0) {
+			snprintf(why, size, "diff_id %zu: %.400s", i + 1, err.msg);
+			return false;
+		}
+		hexset_add(&f->layers, &diff_id);
+	}
 	json_array_foreach(layers, i, desc) {
 		struct ins_digest blob, diff_id;
 		struct ins_error err;
 
 		if (!use_blob(f, desc, "layer", &blob, why, size))
 			return false;
-		if (ins_digest_parse(json_string_value(json_array_get(diff_ids, i)) ?: "", &diff_id, &err) < 0) {
-			snprintf(why, size, "diff_id %zu: %.400s", i + 1, err.msg);
-			return false;
-		}
+		ins_digest_parse(json_string_value(json_array_get(diff_ids, i)), &diff_id, &err);
 		check_unpacked(f, name, &blob, &diff_id);
 	}
 	return true;
@@ -239,7 +247,8 @@ static int check_unused(struct fsck *f, int dir, const char *what, const struct 
 		if (!hex_name(names[i], &d))
 			problem(f, remove_it(f, dir, names[i]), "%s/%s: not a digest", what, names[i]);
 		else if (!hexset_has(used, names[i]))
-			problem(f, remove_it(f, dir, names[i]), "%s %s: unused, a leftover%s", what, d.s,
+			problem(f, remove_it(f, dir, names[i]), "%s %s: unused, a leftover%s%s", what, d.s,
+				dir == f->s->blobsfd && !hexset_has(&f->good, names[i]) ? " (and corrupt)" : "",
 				f->repair ? ": removed" : "");
 	}
 	ins_names_free(names, n);
