@@ -415,10 +415,12 @@ int ins_image_remove(struct ins_store *s, const char *name, struct ins_error *er
 		if (by_ref) {
 			drop = ref && strcmp(ref, img.ref) == 0;
 		} else {
-			drop = descriptor_digest(entry, &d, "index entry", err) == 0 &&
-			       load_manifest(s, &d, NULL, &other, err) == 0 &&
-			       ins_digest_equal(&other.id, &img.id);
-			if (err->code == 0 || drop)
+			/* ERR may hold an earlier, tolerated failure: what was loaded is told by the return. */
+			bool loaded = descriptor_digest(entry, &d, "index entry", err) == 0 &&
+				      load_manifest(s, &d, NULL, &other, err) == 0;
+
+			drop = loaded && ins_digest_equal(&other.id, &img.id);
+			if (loaded)
 				ins_image_free(&other);
 		}
 		if (!drop)

@@ -45,22 +45,6 @@ TestSuite(commit, .init = setup, .fini = teardown, .timeout = 300);
 
 #define image(...) import_image_(work, __VA_ARGS__, NULL)
 
-/* The directory of container NAME on the host. */
-static const char *container_dir(const char *name)
-{
-	static char dir[512];
-	struct ins_container c;
-	struct ins_store s;
-	struct ins_error err;
-
-	cr_assert_eq(ins_store_open(store, &s, &err), 0, "%s", err.msg);
-	cr_assert_eq(ins_container_load(&s, name, &c, &err), 0, "%s", err.msg);
-	snprintf(dir, sizeof(dir), "%s", c.dir);
-	ins_container_free(&c);
-	ins_store_close(&s);
-	return dir;
-}
-
 /* The last row of `ctk image history --json REF`: the commit's. */
 static json_t *last_history(const char *ref)
 {
@@ -138,7 +122,7 @@ Test(commit, dockers_model_end_to_end)
 	       "ln -s ../etc/passwd /srv/link && mknod /srv/null c 1 3 && chmod 4755 /srv/a/f");
 	ctk_ok(0, "exec", "c", "rm", "/bin/vi");
 	/* An xattr, and overlayfs's own, which no layer may carry. */
-	snprintf(path, sizeof(path), "%s/upper/new", container_dir("c"));
+	snprintf(path, sizeof(path), "%s/upper/new", container_dir(store, "c"));
 	cr_assert_eq(setxattr(path, "user.origin", "test", 4, 0), 0, "%m");
 	cr_assert_eq(setxattr(path, "trusted.overlay.origin", "x", 1, 0), 0, "%m");
 	id = ctk_ok(0, "commit", "c", "bb:committed");
@@ -216,9 +200,13 @@ Test(commit, the_config_and_history_follow_docker)
 	cr_assert_eq(json_array_size(json_object_get(h, "Cmd")), 1);
 	cr_assert_str_eq(json_string_value(json_object_get(h, "WorkingDir")), "/srv");
 	cr_assert_str_eq(json_string_value(json_object_get(h, "User")), "nobody");
-	cr_assert_not_null(strstr(json_dumps(json_object_get(h, "Env"), JSON_COMPACT), "\"GREETING=hello\""));
-	cr_assert_not_null(strstr(json_dumps(json_object_get(h, "Env"), JSON_COMPACT), "\"MORE=1\""));
-	cr_assert_null(strstr(json_dumps(json_object_get(h, "Env"), JSON_COMPACT), "HOSTNAME="));
+	{
+		_cleanup_free_ char *env = json_dumps(json_object_get(h, "Env"), JSON_COMPACT);
+
+		cr_assert_not_null(strstr(env, "\"GREETING=hello\""), "%s", env);
+		cr_assert_not_null(strstr(env, "\"MORE=1\""), "%s", env);
+		cr_assert_null(strstr(env, "HOSTNAME="), "%s", env);
+	}
 	cr_assert_str_eq(json_string_value(json_object_get(config, "author")), "Jane <jane@example.com>");
 	json_decref(config);
 	h = last_history(id);
@@ -231,7 +219,7 @@ Test(commit, the_config_and_history_follow_docker)
 		struct stat in_layer, in_upper;
 		char file[1024];
 
-		snprintf(file, sizeof(file), "%s/upper/srv/f", container_dir("c"));
+		snprintf(file, sizeof(file), "%s/upper/srv/f", container_dir(store, "c"));
 		cr_assert_eq(stat(file, &in_upper), 0, "%s: %m", file);
 		json_decref(doc);
 		doc = json_parse(ctk_ok(0, "image", "history", "--json", "-o", "LAYER", id));
@@ -282,10 +270,10 @@ static void fill_upper(const char *name, int dirs, int files, size_t size)
 	for (size_t i = 0; i < size; i++)
 		data[i] = (char)(i * 7 + 3);
 	for (int d = 0; d < dirs; d++) {
-		snprintf(path, sizeof(path), "%s/upper/d%d", container_dir(name), d);
+		snprintf(path, sizeof(path), "%s/upper/d%d", container_dir(store, name), d);
 		cr_assert_eq(mkdir(path, 0755), 0, "%s: %m", path);
 		for (int f = 0; f < files; f++) {
-			snprintf(path, sizeof(path), "%s/upper/d%d/f%d", container_dir(name), d, f);
+			snprintf(path, sizeof(path), "%s/upper/d%d/f%d", container_dir(store, name), d, f);
 			data[0] = (char)f;
 			write_file(path, data, size);
 		}
