@@ -11,7 +11,7 @@
  *   layer is made of the tar itself: each block of it goes into the blob
  *   and through a pipe to a thread that unpacks it. The layer is read once,
  *   the blob and the unpacked layer are the same bytes, and the two writers
- *   run on two cores.
+ *   run side by side.
  * - A container that has exited never changes again (ctk starts no
  *   container twice), so each entry written to the tar is made in the
  *   unpacked layer at once, its regular files as hardlinks to the
@@ -62,6 +62,7 @@ struct out {
 	size_t gathered;
 	struct ins_error err; /* why a write failed */
 };
+
 /* What one commit holds while it writes the layer. */
 struct committer {
 	struct ins_diff_change *ch;
@@ -708,7 +709,10 @@ static int commit_locked(struct ins_store *s, struct committer *k, const struct 
 			 struct ins_commit_summary *sum, struct ins_error *err)
 {
 	enum ins_container_status status = ins_container_status(c);
-	bool linked = status == INS_CONTAINER_EXITED || status == INS_CONTAINER_DEAD;
+	struct stat up, store;
+	/* Links need the container's files and the layers on one file system (a mount inside CTK_ROOT may part them). */
+	bool linked = (status == INS_CONTAINER_EXITED || status == INS_CONTAINER_DEAD) && fstat(k->upper, &up) == 0 &&
+		      fstat(s->tmpfd, &store) == 0 && up.st_dev == store.st_dev;
 	_cleanup_free_ char *tmp = NULL;
 	json_auto_t *config = NULL, *layers = NULL;
 	struct ins_digest diff_id;
