@@ -32,7 +32,7 @@ DEB_PACKAGES := build-essential pkg-config libsmartcols-dev libmount-dev \
 	libcriterion-dev libjansson-dev libarchive-dev libssl-dev xz-utils \
 	busybox-static mandoc util-linux procps iproute2 skopeo umoci podman runc
 
-TOOLS := diff enter exec image kill layers logs ns ps rm run stop volume wait
+TOOLS := commit diff enter exec image kill layers logs ns ps rm run stop volume wait
 
 # Headers only: these libraries are loaded on first use (libinspect/include/inspect/lazylib.h).
 LAZY_PKGS := smartcols mount libarchive libcrypto

@@ -486,8 +486,7 @@ static int cmp_items(const void *a, const void *b)
 	return path_rank(*x) - path_rank(*y);
 }
 
-/* Whether PATTERN (fnmatch, '*' within a name) matches PATH: all of it when PATTERN starts with '/', else its last names. */
-static bool glob_matches(const char *pattern, const char *path)
+bool ins_path_glob_matches(const char *pattern, const char *path)
 {
 	size_t names = 1;
 
@@ -516,15 +515,15 @@ static bool rule_matches(const char *rule, const char *path, bool added)
 	char dir[64];
 
 	if (len < 4 || strcmp(rule + len - 3, "/**") != 0)
-		return glob_matches(rule, path);
+		return ins_path_glob_matches(rule, path);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(len - 3), rule);
-	if (added && glob_matches(dir, path))
+	if (added && ins_path_glob_matches(dir, path))
 		return true;
 	if (!(up = strdup(path)))
 		return false;
 	for (char *slash; (slash = strrchr(up, '/')) && slash != up;) {
 		*slash = '\0';
-		if (glob_matches(dir, up))
+		if (ins_path_glob_matches(dir, up))
 			return true;
 	}
 	return false;

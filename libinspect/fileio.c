@@ -77,7 +77,7 @@ int ins_write_file_at(int dirfd, const char *path, const char *str, struct ins_e
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+int ins_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -104,7 +104,7 @@ int ins_write_file_atomic(int dirfd, const char *name, const void *buf, size_t l
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return ins_err_sys(err, errno, "%s", tmp);
-	if (write_all(fd, buf, len) < 0 || (durable && fsync(fd) < 0) ||
+	if (ins_write_all(fd, buf, len) < 0 || (durable && fsync(fd) < 0) ||
 	    renameat(dirfd, tmp, dirfd, name) < 0) {
 		int code = errno;
 

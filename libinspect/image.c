@@ -9,7 +9,7 @@
 #include "inspect/container.h"
 #include "inspect/fileio.h"
 #include "inspect/image.h"
-#include "u64map.h"
+#include "imagestore.h"
 
 char *ins_ref_normalize(const char *name)
 {
@@ -235,13 +235,7 @@ int ins_image_load(struct ins_store *s, const char *name, struct ins_image *img,
 	return rc;
 }
 
-/* A set of digest hex strings, sorted once filled. */
-struct hexset {
-	char **v;
-	size_t n, cap;
-};
-
-static int hexset_add(struct hexset *set, const struct ins_digest *d)
+int hexset_add(struct hexset *set, const struct ins_digest *d)
 {
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 64;
@@ -261,20 +255,28 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool hexset_has(const struct hexset *set, const char *hex)
+void hexset_sort(struct hexset *set)
+{
+	/* qsort wants a real array, even of nothing. */
+	if (set->n)
+		qsort(set->v, set->n, sizeof(*set->v), cmp_str);
+}
+
+bool hexset_has(const struct hexset *set, const char *hex)
 {
 	return set->n && bsearch(&hex, set->v, set->n, sizeof(*set->v), cmp_str);
 }
 
-static void hexset_free(struct hexset *set)
+void hexset_free(struct hexset *set)
 {
 	for (size_t i = 0; i < set->n; i++)
 		free(set->v[i]);
 	free(set->v);
+	memset(set, 0, sizeof(*set));
 }
 
 /* The unpacked layers containers run on: kept, whatever happens to their images. */
-static int add_container_layers(struct ins_store *s, struct hexset *layers, struct ins_error *err)
+int image_container_layers(struct ins_store *s, struct hexset *layers, struct ins_error *err)
 {
 	struct ins_container *cs;
 	size_t n;
@@ -317,18 +319,14 @@ static int collect_used(struct ins_store *s, struct hexset *blobs, struct hexset
 	ins_image_list_free(imgs, n);
 	if (rc)
 		return ins_err_sys(err, ENOMEM, "image references");
-	if (add_container_layers(s, layers, err) < 0)
+	if (image_container_layers(s, layers, err) < 0)
 		return -1;
-	/* qsort wants a real array, even of nothing. */
-	if (blobs->n)
-		qsort(blobs->v, blobs->n, sizeof(*blobs->v), cmp_str);
-	if (layers->n)
-		qsort(layers->v, layers->n, sizeof(*layers->v), cmp_str);
+	hexset_sort(blobs);
+	hexset_sort(layers);
 	return 0;
 }
 
-/* Removes every entry of DIRFD that USED does not name. */
-static int sweep(int dirfd, const struct hexset *used, struct ins_error *err)
+int image_sweep(int dirfd, const struct hexset *used, struct ins_error *err)
 {
 	char **names;
 	size_t n;
@@ -350,9 +348,9 @@ int ins_image_gc(struct ins_store *s, struct ins_error *err)
 	int rc = collect_used(s, &blobs, &layers, err);
 
 	if (rc == 0)
-		rc = sweep(s->blobsfd, &blobs, err);
+		rc = image_sweep(s->blobsfd, &blobs, err);
 	if (rc == 0)
-		rc = sweep(s->layersfd, &layers, err);
+		rc = image_sweep(s->layersfd, &layers, err);
 	hexset_free(&blobs);
 	hexset_free(&layers);
 	return rc;
@@ -417,10 +415,12 @@ int ins_image_remove(struct ins_store *s, const char *name, struct ins_error *er
 		if (by_ref) {
 			drop = ref && strcmp(ref, img.ref) == 0;
 		} else {
-			drop = descriptor_digest(entry, &d, "index entry", err) == 0 &&
-			       load_manifest(s, &d, NULL, &other, err) == 0 &&
-			       ins_digest_equal(&other.id, &img.id);
-			if (err->code == 0 || drop)
+			/* ERR may hold an earlier, tolerated failure: what was loaded is told by the return. */
+			bool loaded = descriptor_digest(entry, &d, "index entry", err) == 0 &&
+				      load_manifest(s, &d, NULL, &other, err) == 0;
+
+			drop = loaded && ins_digest_equal(&other.id, &img.id);
+			if (loaded)
 				ins_image_free(&other);
 		}
 		if (!drop)
@@ -451,6 +451,7 @@ int ins_image_history(const struct ins_image *img, struct ins_history **rows, si
 		r->created = json_string_value(json_object_get(h, "created"));
 		r->created_by = json_string_value(json_object_get(h, "created_by"));
 		r->comment = json_string_value(json_object_get(h, "comment"));
+		r->author = json_string_value(json_object_get(h, "author"));
 		if (!json_is_true(json_object_get(h, "empty_layer")) && layer < img->nlayers)
 			r->layer = &img->layers[layer++];
 	}

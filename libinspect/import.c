@@ -18,6 +18,7 @@
 #include "inspect/fileio.h"
 #include "inspect/image.h"
 #include "inspect/unpack.h"
+#include "imagestore.h"
 
 enum src_kind { SRC_DOCKER, SRC_OCI, SRC_ROOTFS };
 
@@ -135,14 +136,25 @@ static int layer_media_type(int fd, const char **type, struct ins_error *err)
 	return 0;
 }
 
-/*
- * Unpacks the stored layer blob LAYER into layers/<diff-id> unless it is
- * there already. With EXPECT the content must have that diff-id; DIFF_ID
- * receives the one it has.
- */
-static int unpack_layer(struct ins_store *s, const struct ins_digest *layer,
-			const struct ins_digest *expect, struct ins_digest *diff_id,
-			struct ins_error *err)
+int layer_install(struct ins_store *s, const char *tmp, const struct ins_digest *diff_id,
+		  struct ins_error *err)
+{
+	struct ins_error ignored;
+
+	if (renameat(s->tmpfd, tmp, s->layersfd, ins_digest_hex(diff_id)) < 0) {
+		/* Already unpacked (the same content under another blob): ours goes. */
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			return ins_err_sys(err, errno, "layer %s", diff_id->s);
+		ins_remove_tree_at(s->tmpfd, tmp, &ignored);
+		return 0;
+	}
+	if (fsync(s->layersfd) < 0)
+		return ins_err_sys(err, errno, "layers");
+	return 0;
+}
+
+int layer_unpack(struct ins_store *s, const struct ins_digest *layer, const struct ins_digest *expect,
+		 struct ins_digest *diff_id, struct ins_error *err)
 {
 	_cleanup_close_ int blob = -1, dir = -1;
 	_cleanup_free_ char *tmp = NULL;
@@ -165,14 +177,8 @@ static int unpack_layer(struct ins_store *s, const struct ins_digest *layer,
 	else if (expect && !ins_digest_equal(expect, &got))
 		rc = ins_err(err, EBADMSG, "layer %s: its content is %s, the config says %s", layer->s,
 			     got.s, expect->s);
-	else if (renameat(s->tmpfd, tmp, s->layersfd, ins_digest_hex(&got)) < 0) {
-		/* Already unpacked (the same content under another blob): ours goes. */
-		if (errno == ENOTEMPTY || errno == EEXIST)
-			ins_remove_tree_at(s->tmpfd, tmp, &ignored);
-		else
-			rc = ins_err_sys(err, errno, "layer %s", layer->s);
-	} else if (fsync(s->layersfd) < 0)
-		rc = ins_err_sys(err, errno, "layers");
+	else
+		rc = layer_install(s, tmp, &got, err);
 	if (rc < 0) {
 		/* A refused layer leaves nothing behind, not even in tmp/. */
 		ins_remove_tree_at(s->tmpfd, tmp, &ignored);
@@ -238,7 +244,7 @@ static int import_layer(struct import *im, int dir, const char *path, const stru
 	}
 	if (ins_blob_commit(&w, blob, what, &d, &size, err) < 0)
 		return -1;
-	if (unpack_layer(im->store, &d, diff_id, &got, err) < 0)
+	if (layer_unpack(im->store, &d, diff_id, &got, err) < 0)
 		return ins_err_prefix(err, "%s", what);
 	return add_layer(im, type, &d, size, err);
 }
@@ -432,7 +438,7 @@ static int import_rootfs(struct import *im, int fd, struct ins_error *err)
 		return -1;
 	stored = ins_store_open_blob(im->store, &blob, err);
 	if (stored < 0 || layer_media_type(stored, &type, err) < 0 ||
-	    unpack_layer(im->store, &blob, NULL, &diff_id, err) < 0)
+	    layer_unpack(im->store, &blob, NULL, &diff_id, err) < 0)
 		return ins_err_prefix(err, "%s", im->src);
 	now_rfc3339(created, sizeof(created));
 	snprintf(by, sizeof(by), "ctk image import %s", im->src);
@@ -515,25 +521,24 @@ static int update_index(struct ins_store *s, json_t *desc, const char *ref, stru
 	return ins_store_write_index(s, index, err);
 }
 
-/* Writes the config (unless the source's is kept), the manifest and the index entry. */
-static int store_image(struct import *im, struct ins_image *img, struct ins_error *err)
+int image_put(struct ins_store *s, json_t *config, const struct ins_digest *config_digest,
+	      long long config_size, json_t *layers, const char *name, struct ins_image *img,
+	      struct ins_error *err)
 {
 	json_auto_t *manifest = NULL, *desc = NULL;
 	_cleanup_free_ char *ref = NULL;
-	struct ins_digest mdigest;
+	struct ins_digest cdigest, mdigest;
 	long long msize;
-	const char *name = im->opts->name ? im->opts->name : im->ref;
 
-	if (apply_changes(im, err) < 0)
+	if (config_digest) {
+		cdigest = *config_digest;
+	} else if (ins_store_put_json(s, config, &cdigest, &config_size, err) < 0) {
 		return -1;
-	if (!im->config_size &&
-	    ins_store_put_json(im->store, im->config, &im->config_digest, &im->config_size, err) < 0)
-		return -1;
+	}
 	manifest = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:O}", "schemaVersion", 2, "mediaType",
 			     INS_MEDIA_MANIFEST, "config", "mediaType", INS_MEDIA_CONFIG, "digest",
-			     im->config_digest.s, "size", (json_int_t)im->config_size, "layers",
-			     im->layers);
-	if (!manifest || ins_store_put_json(im->store, manifest, &mdigest, &msize, err) < 0)
+			     cdigest.s, "size", (json_int_t)config_size, "layers", layers);
+	if (!manifest || ins_store_put_json(s, manifest, &mdigest, &msize, err) < 0)
 		return manifest ? -1 : ins_err_sys(err, ENOMEM, "manifest");
 	if (name && !(ref = ins_ref_normalize(name)))
 		return ins_err_sys(err, ENOMEM, "%s", name);
@@ -542,9 +547,18 @@ static int store_image(struct import *im, struct ins_image *img, struct ins_erro
 	if (!desc || (ref && json_object_set_new(desc, "annotations",
 						  json_pack("{s:s}", INS_REF_ANNOTATION, ref)) < 0))
 		return ins_err_sys(err, ENOMEM, "index");
-	if (update_index(im->store, desc, ref, err) < 0)
+	if (update_index(s, desc, ref, err) < 0)
 		return -1;
-	return ins_image_load(im->store, ref ? ref : im->config_digest.s, img, err);
+	return ins_image_load(s, ref ? ref : cdigest.s, img, err);
+}
+
+/* Applies the --change instructions and stores the image (the source's config as it is when unchanged). */
+static int store_image(struct import *im, struct ins_image *img, struct ins_error *err)
+{
+	if (apply_changes(im, err) < 0)
+		return -1;
+	return image_put(im->store, im->config, im->config_size ? &im->config_digest : NULL, im->config_size,
+			 im->layers, im->opts->name ? im->opts->name : im->ref, img, err);
 }
 
 /* An OCI layout or an unpacked `docker save` directory, open at DIR. */

@@ -11,6 +11,7 @@
 #include "inspect/fileio.h"
 #include "inspect/store.h"
 
+#define BLOB_FLUSH_CHUNK (8LL << 20)
 static const char empty_index[] =
 	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
 	"\"manifests\":[]}";
@@ -61,6 +62,46 @@ static int ensure_file(int dirfd, const char *name, const char *text, struct ins
 	return ins_write_file_atomic(dirfd, name, text, strlen(text), true, err);
 }
 
+static int clear_tmp(struct ins_store *s, struct ins_error *err)
+{
+	char what[4096], **names;
+	size_t n;
+	int rc = 0;
+
+	snprintf(what, sizeof(what), "%s/tmp", s->root);
+	if (ins_dir_names(s->tmpfd, what, &names, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = ins_remove_tree_at(s->tmpfd, names[i], err);
+	ins_names_free(names, n);
+	return rc;
+}
+
+/*
+ * A writer killed in the middle of its work leaves it in tmp/: the first
+ * open after it clears that, unless a writer holds the lock (then the work
+ * there is its own, and its lock clears the rest).
+ */
+static void clear_stale_tmp(struct ins_store *s)
+{
+	struct ins_error ignored;
+	char **names;
+	size_t n;
+	int fd;
+
+	if (ins_dir_names(s->tmpfd, "tmp", &names, &n, &ignored) < 0)
+		return;
+	ins_names_free(names, n);
+	if (n == 0)
+		return;
+	fd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		clear_tmp(s, &ignored);
+	close(fd);
+}
+
 int ins_store_open(const char *root, struct ins_store *s, struct ins_error *err)
 {
 	int blobs_parent = -1, rc;
@@ -94,6 +135,8 @@ int ins_store_open(const char *root, struct ins_store *s, struct ins_error *err)
 		rc = ensure_file(s->imagesfd, "oci-layout", INS_OCI_LAYOUT, err);
 	if (rc == 0)
 		rc = ensure_file(s->imagesfd, "index.json", empty_index, err);
+	if (rc == 0)
+		clear_stale_tmp(s);
 	if (rc < 0) {
 		ins_err_prefix(err, "store %s", root);
 		ins_store_close(s);
@@ -115,21 +158,6 @@ void ins_store_close(struct ins_store *s)
 	s->root = NULL;
 	s->rootfd = s->blobsfd = s->imagesfd = s->layersfd = s->tmpfd = s->lockfd = -1;
 	s->containersfd = s->volumesfd = -1;
-}
-
-static int clear_tmp(struct ins_store *s, struct ins_error *err)
-{
-	char what[4096], **names;
-	size_t n;
-	int rc = 0;
-
-	snprintf(what, sizeof(what), "%s/tmp", s->root);
-	if (ins_dir_names(s->tmpfd, what, &names, &n, err) < 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = ins_remove_tree_at(s->tmpfd, names[i], err);
-	ins_names_free(names, n);
-	return rc;
 }
 
 int ins_store_lock(struct ins_store *s, struct ins_error *err)
@@ -170,19 +198,17 @@ int ins_blob_begin(struct ins_store *s, struct ins_blob_writer *w, struct ins_er
 
 int ins_blob_write(struct ins_blob_writer *w, const void *buf, size_t len, struct ins_error *err)
 {
-	const char *p = buf;
-
 	ins_hasher_update(w->hash, buf, len);
 	w->size += (long long)len;
-	while (len) {
-		ssize_t n = write(w->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ins_err_sys(err, errno, "writing a blob");
-		p += n;
-		len -= (size_t)n;
+	if (ins_write_all(w->fd, buf, len) < 0)
+		return ins_err_sys(err, errno, "writing a blob");
+	/*
+	 * A big blob starts going to disk while it is being written, so that
+	 * the fsync at its commit has little left to wait for.
+	 */
+	if (w->size - w->flushed >= BLOB_FLUSH_CHUNK) {
+		sync_file_range(w->fd, w->flushed, w->size - w->flushed, SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->size;
 	}
 	return 0;
 }
@@ -332,9 +358,30 @@ json_t *ins_store_read_index(struct ins_store *s, struct ins_error *err)
 	return index;
 }
 
+/*
+ * The new index is written in tmp/ (where a writer killed before the rename
+ * leaves nothing that the next store open does not clear), fsync'd, renamed
+ * over images/index.json, and images/ fsync'd.
+ */
 int ins_store_write_index(struct ins_store *s, json_t *index, struct ins_error *err)
 {
-	return ins_write_json_at(s->imagesfd, "index.json", index, true, err);
+	_cleanup_free_ char *text = json_dumps(index, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char tmp[64];
+
+	if (!text)
+		return ins_err_sys(err, ENOMEM, "index.json");
+	snprintf(tmp, sizeof(tmp), "index-%d.json", (int)getpid());
+	if (ins_write_file_atomic(s->tmpfd, tmp, text, strlen(text), true, err) < 0)
+		return ins_err_prefix(err, "%s/tmp", s->root);
+	if (renameat(s->tmpfd, tmp, s->imagesfd, "index.json") < 0) {
+		int code = errno;
+
+		unlinkat(s->tmpfd, tmp, 0);
+		return ins_err_sys(err, code, "%s/images/index.json", s->root);
+	}
+	if (fsync(s->imagesfd) < 0)
+		return ins_err_sys(err, errno, "%s/images: fsync", s->root);
+	return 0;
 }
 
 int ins_store_mktemp_dir(struct ins_store *s, char **name, struct ins_error *err)

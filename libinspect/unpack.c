@@ -23,9 +23,10 @@ struct dir_time {
 	struct timespec mtime;
 };
 
-struct unpacker {
+struct ins_unpacker {
 	int root;
 	enum ins_unpack_mode mode;
+	int link_from; /* >= 0: regular files are linked from this directory, not read */
 	struct dir_time *dirs;
 	size_t ndirs, dircap;
 };
@@ -231,7 +232,22 @@ static int extract_file(struct archive *a, struct archive_entry *e, int parent, 
 	return write_data(a, fd, e, name, err);
 }
 
-static int extract_hardlink(struct unpacker *u, const char *target, int parent, const char *name,
+/*
+ * The file NAME in PARENT as a link to the one at the same path (DIR/NAME)
+ * in the link_from directory: its data and metadata are that file's.
+ */
+static int link_file(struct ins_unpacker *u, const char *dir, int parent, const char *name, struct ins_error *err)
+{
+	_cleanup_close_ int from = ins_open_beneath(u->link_from, dir, O_PATH | O_DIRECTORY, err);
+
+	if (from < 0 || clear_slot(parent, name, false, err) < 0)
+		return -1;
+	if (linkat(from, name, parent, name, 0) < 0)
+		return ins_err_sys(err, errno, "'%s/%s': link", dir, name);
+	return 0;
+}
+
+static int extract_hardlink(struct ins_unpacker *u, const char *target, int parent, const char *name,
 			    struct ins_error *err)
 {
 	_cleanup_free_ char *clean = clean_path(target, err);
@@ -254,7 +270,7 @@ static int extract_hardlink(struct unpacker *u, const char *target, int parent, 
 	return 0;
 }
 
-static int remember_dir(struct unpacker *u, const char *path, struct archive_entry *e,
+static int remember_dir(struct ins_unpacker *u, const char *path, struct archive_entry *e,
 			struct ins_error *err)
 {
 	if (!libarchive.archive_entry_mtime_is_set(e))
@@ -278,7 +294,7 @@ static int remember_dir(struct unpacker *u, const char *path, struct archive_ent
 }
 
 /* Turns the OCI whiteout NAME (".wh.X" or the opaque marker) into overlayfs's form. */
-static int extract_whiteout(struct unpacker *u, const char *dir, int parent, const char *name,
+static int extract_whiteout(struct ins_unpacker *u, const char *dir, int parent, const char *name,
 			    struct ins_error *err)
 {
 	if (strcmp(name, OPAQUE_MARKER) == 0) {
@@ -302,7 +318,7 @@ static int extract_whiteout(struct unpacker *u, const char *dir, int parent, con
 }
 
 /* Creates one entry; PATH is its clean path, split here into its directory and name. */
-static int extract_entry(struct unpacker *u, struct archive *a, struct archive_entry *e, char *path,
+static int extract_entry(struct ins_unpacker *u, struct archive *a, struct archive_entry *e, char *path,
 			 struct ins_error *err)
 {
 	unsigned type = libarchive.archive_entry_filetype(e);
@@ -318,6 +334,8 @@ static int extract_entry(struct unpacker *u, struct archive *a, struct archive_e
 		return extract_whiteout(u, dir, parent, name, err);
 	if (hardlink)
 		return extract_hardlink(u, hardlink, parent, name, err);
+	if (type == AE_IFREG && u->link_from >= 0)
+		return link_file(u, dir, parent, name, err);
 	switch (type) {
 	case AE_IFREG:
 		rc = extract_file(a, e, parent, name, err);
@@ -356,7 +374,7 @@ static int extract_entry(struct unpacker *u, struct archive *a, struct archive_e
 }
 
 /* The root entry ("./") carries the root directory's own metadata. */
-static int extract_root(struct unpacker *u, struct archive_entry *e, struct ins_error *err)
+static int extract_root(struct ins_unpacker *u, struct archive_entry *e, struct ins_error *err)
 {
 	if (libarchive.archive_entry_filetype(e) != AE_IFDIR)
 		return ins_err(err, EPERM, "the root entry is not a directory");
@@ -368,7 +386,7 @@ static int extract_root(struct unpacker *u, struct archive_entry *e, struct ins_
 }
 
 /* Directory mtimes last: creating their entries changed them. */
-static int restore_dir_times(struct unpacker *u, struct ins_error *err)
+static int restore_dir_times(struct ins_unpacker *u, struct ins_error *err)
 {
 	for (size_t i = u->ndirs; i-- > 0;) {
 		struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, u->dirs[i].mtime };
@@ -380,22 +398,27 @@ static int restore_dir_times(struct unpacker *u, struct ins_error *err)
 	return 0;
 }
 
-static int extract_all(struct unpacker *u, struct archive *a, struct ins_error *err)
+/* Creates the entry E (its data read from A). */
+static int extract_one(struct ins_unpacker *u, struct archive *a, struct archive_entry *e, struct ins_error *err)
+{
+	const char *entry = libarchive.archive_entry_pathname(e);
+	_cleanup_free_ char *path = entry ? clean_path(entry, err) : NULL;
+
+	if (!entry)
+		return ins_err(err, EINVAL, "an entry without a name");
+	if (!path)
+		return -1;
+	return *path ? extract_entry(u, a, e, path, err) : extract_root(u, e, err);
+}
+
+static int extract_all(struct ins_unpacker *u, struct archive *a, struct ins_error *err)
 {
 	struct archive_entry *e;
 	int r;
 
-	while ((r = libarchive.archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *entry = libarchive.archive_entry_pathname(e);
-		_cleanup_free_ char *path = entry ? clean_path(entry, err) : NULL;
-
-		if (!entry)
-			return ins_err(err, EINVAL, "an entry without a name");
-		if (!path)
+	while ((r = libarchive.archive_read_next_header(a, &e)) == ARCHIVE_OK)
+		if (extract_one(u, a, e, err) < 0)
 			return -1;
-		if ((*path ? extract_entry(u, a, e, path, err) : extract_root(u, e, err)) < 0)
-			return -1;
-	}
 	if (r != ARCHIVE_EOF)
 		return ins_err(err, EIO, "%s", libarchive.archive_error_string(a));
 	return restore_dir_times(u, err);
@@ -440,7 +463,7 @@ static int drain(struct feed *f, struct ins_error *err)
 int ins_unpack(int fd, int dirfd, enum ins_unpack_mode mode, struct ins_digest *diff_id,
 	       struct ins_error *err)
 {
-	struct unpacker u = { .root = dirfd, .mode = mode };
+	struct ins_unpacker u = { .root = dirfd, .mode = mode, .link_from = -1 };
 	struct feed f = { 0 };
 	struct archive *tar = NULL;
 	int rc;
@@ -465,4 +488,34 @@ int ins_unpack(int fd, int dirfd, enum ins_unpack_mode mode, struct ins_digest *
 		libarchive.archive_read_free(f.raw);
 	ins_hasher_free(f.hash);
 	return rc;
+}
+
+struct ins_unpacker *ins_unpacker_new(int dirfd, int link_from, struct ins_error *err)
+{
+	struct ins_unpacker *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return ins_err_sys(err, ENOMEM, "unpacker"), NULL;
+	*u = (struct ins_unpacker){ .root = dirfd, .mode = INS_UNPACK_LAYER, .link_from = link_from };
+	return u;
+}
+
+int ins_unpacker_add(struct ins_unpacker *u, struct archive_entry *e, struct ins_error *err)
+{
+	return extract_one(u, NULL, e, err);
+}
+
+int ins_unpacker_finish(struct ins_unpacker *u, struct ins_error *err)
+{
+	return restore_dir_times(u, err);
+}
+
+void ins_unpacker_free(struct ins_unpacker *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->ndirs; i++)
+		free(u->dirs[i].path);
+	free(u->dirs);
+	free(u);
 }

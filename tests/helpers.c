@@ -481,6 +481,21 @@ void import_image_(const char *work, const char *name, ...)
 	run_free(&r);
 }
 
+const char *container_dir(const char *store, const char *name)
+{
+	static char dir[512];
+	struct ins_container c;
+	struct ins_store s;
+	struct ins_error err;
+
+	cr_assert_eq(ins_store_open(store, &s, &err), 0, "%s", err.msg);
+	cr_assert_eq(ins_container_load(&s, name, &c, &err), 0, "%s", err.msg);
+	snprintf(dir, sizeof(dir), "%s", c.dir);
+	ins_container_free(&c);
+	ins_store_close(&s);
+	return dir;
+}
+
 void remove_all_containers(const char *store)
 {
 	struct ins_store s;

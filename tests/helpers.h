@@ -107,6 +107,9 @@ void mkimage_v(const char *format, const char *path, va_list ap);
  */
 void import_image_(const char *work, const char *name, ...) __attribute__((sentinel));
 
+/* The directory of container NAME of the store STORE on the host (valid until the next call); asserts it exists. */
+const char *container_dir(const char *store, const char *name);
+
 /* Removes every container of the store STORE, whatever its state, with its anonymous volumes. */
 void remove_all_containers(const char *store);
 

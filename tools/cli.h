@@ -29,6 +29,7 @@ int tool_rm(int argc, char **argv);
 int tool_exec(int argc, char **argv);
 int tool_volume(int argc, char **argv);
 int tool_diff(int argc, char **argv);
+int tool_commit(int argc, char **argv);
 int tool_layers(int argc, char **argv);
 
 /* "ctk TOOL: message" on stderr. */

@@ -1,6 +1,6 @@
 /*
  * ctk image: the image store (CTK_ROOT/images, an OCI image layout):
- * import, export, ls, rm, history.
+ * import, export, ls, rm, history, fsck.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "inspect/image.h"
 #include "inspect/store.h"
 
-enum { OPT_NAME = 0x2000, OPT_FORMAT };
+enum { OPT_NAME = 0x2000, OPT_FORMAT, OPT_REPAIR };
 
 static void usage(FILE *out, const char *prog)
 {
@@ -22,6 +22,7 @@ static void usage(FILE *out, const char *prog)
 		"       %s ls [options]\n"
 		"       %s rm REF...\n"
 		"       %s history [options] REF\n"
+		"       %s fsck [--repair]\n"
 		"\n"
 		"Manage the images in CTK_ROOT (default /var/lib/ctk), an OCI image layout.\n"
 		"\n"
@@ -40,11 +41,18 @@ static void usage(FILE *out, const char *prog)
 		"ls and history take the table options:\n"
 		CLI_TABLE_USAGE
 		"\n"
+		"fsck: check every blob against its digest, every image's manifest, config,\n"
+		"layers and unpacked layers, and find what nothing uses; a line per problem,\n"
+		"exit status 1 while any remains.\n"
+		"     --repair           remove what nothing uses and what is no part of the\n"
+		"                        layout, unpack missing layers again, drop images that\n"
+		"                        cannot be read from the index\n"
+		"\n"
 		"A REF is a name (busybox, busybox:1.35), an image id, or a prefix of one.\n"
 		" -h, --help             display this help\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n",
-		prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog);
 }
 
 /* Parses the table options of ls and history; returns EXIT_OK or a usage code. */
@@ -322,7 +330,7 @@ static int cmd_rm(const char *prog, int argc, char **argv)
 	return rc;
 }
 
-enum { H_CREATED, H_CREATED_BY, H_SIZE, H_LAYER, H_COMMENT };
+enum { H_CREATED, H_CREATED_BY, H_SIZE, H_LAYER, H_COMMENT, H_AUTHOR };
 
 static const struct cli_column history_columns[] = {
 	[H_CREATED] = { "CREATED", 0, 0, SCOLS_JSON_STRING, "when the step ran (RFC 3339)" },
@@ -330,6 +338,7 @@ static const struct cli_column history_columns[] = {
 	[H_SIZE] = { "SIZE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, "bytes of the layer blob (0: no layer)" },
 	[H_LAYER] = { "LAYER", 0, 0, SCOLS_JSON_STRING, "the layer's digest (empty: a change without a layer)" },
 	[H_COMMENT] = { "COMMENT", 0, 0, SCOLS_JSON_STRING, "the step's comment" },
+	[H_AUTHOR] = { "AUTHOR", 0, 0, SCOLS_JSON_STRING, "who made the step" },
 };
 static const int history_defaults[] = { H_CREATED, H_SIZE, H_LAYER, H_CREATED_BY };
 
@@ -346,6 +355,7 @@ static int history_line(const struct cli_table *t, struct libscols_line *ln, con
 			[H_SIZE] = size,
 			[H_LAYER] = h->layer ? h->layer->digest.s : NULL,
 			[H_COMMENT] = h->comment,
+			[H_AUTHOR] = h->author,
 		};
 
 		rc = smartcols.scols_line_set_data(ln, i, v[t->cols[i]]);
@@ -391,17 +401,63 @@ static int cmd_history(const char *prog, int argc, char **argv)
 	return rc;
 }
 
+static void print_problem(void *arg, const char *problem, bool repaired)
+{
+	size_t *repairs = arg;
+
+	*repairs += repaired;
+	printf("%s\n", problem);
+}
+
+static int cmd_fsck(const char *prog, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repair", no_argument, NULL, OPT_REPAIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ins_store s;
+	struct ins_error err;
+	bool repair = false;
+	size_t repairs = 0;
+	int opt, rc, left;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == OPT_REPAIR) {
+			repair = true;
+		} else if (opt == 'h') {
+			usage(stdout, prog);
+			exit(EXIT_OK);
+		} else {
+			return cli_usage_hint(prog);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(prog, "fsck takes no arguments");
+	if ((rc = cli_open_store(prog, &s)) != EXIT_OK)
+		return rc;
+	left = ins_store_fsck(&s, repair, print_problem, &repairs, &err);
+	ins_store_close(&s);
+	if (fflush(stdout) != 0)
+		rc = EXIT_ERROR;
+	if (left < 0)
+		return cli_fail(prog, &err);
+	if (left > 0 || repairs)
+		cli_warn(prog, "%d problem%s left, %zu repaired", left, left == 1 ? "" : "s", repairs);
+	return left > 0 ? EXIT_ERROR : rc;
+}
+
 int tool_image(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		int (*run)(const char *prog, int argc, char **argv);
 	} cmds[] = { { "import", cmd_import }, { "export", cmd_export }, { "ls", cmd_ls },
-		     { "rm", cmd_rm }, { "history", cmd_history } };
+		     { "rm", cmd_rm }, { "history", cmd_history }, { "fsck", cmd_fsck } };
 	const char *prog = argv[0];
 
 	if (argc < 2)
-		return cli_usage_error(prog, "a command is needed: import, export, ls, rm or history");
+		return cli_usage_error(prog, "a command is needed: import, export, ls, rm, history or fsck");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout, prog);
 		return EXIT_OK;

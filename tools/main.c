@@ -16,6 +16,7 @@ static const struct tool {
 	int (*main)(int argc, char **argv);
 	const char *summary;
 } tools[] = {
+	{ "commit", tool_commit, "make a new image of a container's changes (docker commit)" },
 	{ "diff", tool_diff, "show what a container changed in its root (docker diff)" },
 	{ "enter", tool_enter, "run a command inside a target's namespaces (nsenter-style)" },
 	{ "exec", tool_exec, "run a command in a running container (docker exec)" },

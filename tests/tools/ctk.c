@@ -44,8 +44,8 @@ Test(ctk, help_version_and_unknown_tools)
 	char names[16][32];
 	regex_t re;
 	struct run r;
-	static const char *const expect[] = { "diff", "enter", "exec", "image", "kill", "layers", "logs", "ns",
-					      "ps", "rm", "run", "stop", "volume", "wait" };
+	static const char *const expect[] = { "commit", "diff", "enter", "exec", "image", "kill", "layers", "logs",
+					      "ns", "ps", "rm", "run", "stop", "volume", "wait" };
 
 	cr_assert_eq(listed_tools(names, 16), sizeof(expect) / sizeof(expect[0]));
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)

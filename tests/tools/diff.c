@@ -35,22 +35,6 @@ TestSuite(diff, .init = setup, .fini = teardown, .timeout = 120);
 
 #define image(...) import_image_(work, __VA_ARGS__, NULL)
 
-/* The directory of container NAME on the host. */
-static const char *container_dir(const char *name)
-{
-	static char dir[512];
-	struct ins_container c;
-	struct ins_store s;
-	struct ins_error err;
-
-	cr_assert_eq(ins_store_open(store, &s, &err), 0, "%s", err.msg);
-	cr_assert_eq(ins_container_load(&s, name, &c, &err), 0, "%s", err.msg);
-	snprintf(dir, sizeof(dir), "%s", c.dir);
-	ins_container_free(&c);
-	ins_store_close(&s);
-	return dir;
-}
-
 Test(diff, additions_changes_and_deletions_in_dockers_order)
 {
 	char expect[512];
@@ -101,7 +85,7 @@ Test(diff, the_init_layer_and_volume_contents_are_no_changes)
 		cr_assert_not_null(data, "%s", err.msg);
 		cr_assert_str_eq(data, "x\n");
 	}
-	dir = container_dir("v");
+	dir = container_dir(store, "v");
 	for (const char *const *f = (const char *const[]){ "etc/hosts", "etc/hostname", "etc/resolv.conf", NULL }; *f; f++) {
 		snprintf(path, sizeof(path), "%s/upper/%s", dir, *f);
 		cr_assert_eq(lstat(path, &st), 0, "%s did not reach the read-write layer", *f);
@@ -115,7 +99,7 @@ Test(diff, a_directory_deleted_and_made_again_is_opaque)
 	image("bb");
 	ctk_ok(0, "run", "--name", "o", "bb", "sh", "-c",
 	       "rm -rf /etc && mkdir /etc && echo root:x:0:0::/root:/bin/sh > /etc/passwd");
-	snprintf(path, sizeof(path), "%s/upper/etc", container_dir("o"));
+	snprintf(path, sizeof(path), "%s/upper/etc", container_dir(store, "o"));
 	cr_assert_eq(getxattr(path, "trusted.overlay.opaque", value, sizeof(value) - 1), 1);
 	cr_assert_str_eq(value, "y");
 	/* What the image had there and the new /etc lacks is deleted; the init layer's files are not. */

@@ -78,4 +78,11 @@ struct ins_layer_diff_opts {
 int ins_layer_diff(int layer, const int *lowers, size_t nlowers, const struct ins_layer_diff_opts *o,
 		   struct ins_diff_change **changes, size_t *n, struct ins_error *err);
 
+/*
+ * Whether PATTERN (fnmatch, '*' within a name) matches the absolute PATH:
+ * all of it when PATTERN starts with '/', else as many of its last names
+ * as PATTERN has ("*.pyc" the last one, "cache/f*" the last two).
+ */
+bool ins_path_glob_matches(const char *pattern, const char *path);
+
 #endif

@@ -21,6 +21,9 @@ char *ins_read_fd(int fd, size_t *len, struct ins_error *err);
 /* Writes STR to the existing file PATH (no O_CREAT, no truncation). */
 int ins_write_file_at(int dirfd, const char *path, const char *str, struct ins_error *err);
 
+/* Writes all LEN bytes of BUF to FD (retrying short writes and EINTR); -1 with errno on failure. */
+int ins_write_all(int fd, const void *buf, size_t len);
+
 /*
  * Writes LEN bytes of BUF to NAME in DIRFD atomically: a temp file in the
  * same directory renamed over NAME, so readers see the old content or the

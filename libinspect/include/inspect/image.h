@@ -58,11 +58,27 @@ int ins_image_remove(struct ins_store *s, const char *name, struct ins_error *er
 /* Drops every blob and unpacked layer that no image of the index uses (caller holds the lock). */
 int ins_image_gc(struct ins_store *s, struct ins_error *err);
 
+/* A problem ins_store_fsck found (one line), and whether the repair removed it. */
+typedef void ins_fsck_report(void *arg, const char *problem, bool repaired);
+
+/*
+ * Checks the store under its lock: files that are no part of the layout,
+ * every blob's content against its name, every image's manifest, config
+ * and layer blobs, its unpacked layers, and blobs and layers that no image
+ * (nor container, for layers) uses. Each problem goes to REPORT. With
+ * REPAIR: what is no part of the layout and what nothing uses is removed,
+ * missing unpacked layers are unpacked again from their blobs, and images
+ * that cannot be read leave the index. Returns how many problems remain
+ * (0: the store is sound), or -1 when it could not check.
+ */
+int ins_store_fsck(struct ins_store *s, bool repair, ins_fsck_report *report, void *arg, struct ins_error *err);
+
 /* One row of an image's history: what made a layer, or a change that made none. */
 struct ins_history {
 	const char *created;
 	const char *created_by;
 	const char *comment;
+	const char *author;
 	const struct ins_image_layer *layer; /* NULL for an empty_layer entry */
 };
 

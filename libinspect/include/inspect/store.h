@@ -59,6 +59,7 @@ struct ins_blob_writer {
 	char tmp[64];
 	struct ins_hasher *hash;
 	long long size;
+	long long flushed; /* bytes whose writeback has been started */
 };
 
 int ins_blob_begin(struct ins_store *s, struct ins_blob_writer *w, struct ins_error *err);
